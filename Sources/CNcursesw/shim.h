@@ -1,0 +1,21 @@
+#ifndef CNCURSESW_SHIM_H
+#define CNCURSESW_SHIM_H
+#define NCURSES_WIDECHAR 1   /* else Swift sees no wget_wch, cchar_t, setcchar */
+#include <wchar.h>
+#include <locale.h>
+#include <ncursesw/curses.h>
+int wcwidth(wchar_t c);      /* Glibc's Swift module hides it */
+static inline int CNcursesw_wcwidth(unsigned c) { return wcwidth((wchar_t)c); }
+static inline WINDOW *CNcursesw_stdscr(void) { return stdscr; }  /* Swift 6 rejects the global */
+static inline int CNcursesw_LINES(void) { return LINES; }
+static inline int CNcursesw_COLS(void) { return COLS; }
+static inline int CNcursesw_COLORS(void) { return COLORS; }
+static inline int CNcursesw_COLOR_PAIRS(void) { return COLOR_PAIRS; }
+static const attr_t CNcursesw_A_NORMAL = A_NORMAL, CNcursesw_A_BOLD = A_BOLD, CNcursesw_A_REVERSE = A_REVERSE,
+                    CNcursesw_A_UNDERLINE = A_UNDERLINE, CNcursesw_A_DIM = A_DIM;
+static const int CNcursesw_KEY_RESIZE = KEY_RESIZE, CNcursesw_KEY_UP = KEY_UP, CNcursesw_KEY_DOWN = KEY_DOWN,
+                 CNcursesw_KEY_LEFT = KEY_LEFT, CNcursesw_KEY_RIGHT = KEY_RIGHT, CNcursesw_KEY_NPAGE = KEY_NPAGE,
+                 CNcursesw_KEY_PPAGE = KEY_PPAGE, CNcursesw_KEY_HOME = KEY_HOME, CNcursesw_KEY_END = KEY_END,
+                 CNcursesw_KEY_BACKSPACE = KEY_BACKSPACE, CNcursesw_KEY_ENTER = KEY_ENTER,
+                 CNcursesw_KEY_F1 = KEY_F(1), CNcursesw_KEY_CODE_YES = KEY_CODE_YES;
+#endif

@@ -1,0 +1,73 @@
+/// Bilinear resampling with half-pixel centres (the convention of OpenCV's `INTER_LINEAR` and
+/// PyTorch's `align_corners=False`), producing normalised planar floats for a network input.
+///
+/// Source sample for output x: `sx = (x + 0.5) * inW / outW - 0.5`, clamped to `[0, inW - 1]`;
+/// `x0 = floor(sx)`, `x1 = min(x0 + 1, inW - 1)`, weight `sx - x0`; the same for y. Values stay
+/// in float (no rounding back to 8 bits) and are then mapped as `(v - mean) * scale`.
+/// `training/` mirrors this exactly in NumPy.
+public enum ChannelOrder: String, Sendable, Equatable {
+    case rgb, bgr, gray
+    public var channels: Int { self == .gray ? 1 : 3 }
+}
+
+extension PixelImage {
+    /// Writes `order.channels` planes of `outWidth * outHeight` floats to `output`.
+    public func writePlanar(width outWidth: Int, height outHeight: Int, order: ChannelOrder,
+                            mean: Float, scale: Float, into output: UnsafeMutablePointer<Float>) {
+        let source: PixelImage = order == .gray ? grayscale() : rgb()
+        let c = source.channels
+        let inW = width, inH = height
+        // Which source channel feeds each output plane.
+        let planeSource: [Int] = switch order {
+        case .rgb: [0, 1, 2]
+        case .bgr: [2, 1, 0]
+        case .gray: [0]
+        }
+        func taps(_ outSize: Int, _ inSize: Int) -> [(Int, Int, Float)] {
+            (0..<outSize).map { o in
+                var s = (Float(o) + 0.5) * Float(inSize) / Float(outSize) - 0.5
+                s = min(max(s, 0), Float(inSize - 1))
+                let i0 = Int(s.rounded(.down))
+                let i1 = min(i0 + 1, inSize - 1)
+                return (i0, i1, s - Float(i0))
+            }
+        }
+        let xt = taps(outWidth, inW), yt = taps(outHeight, inH)
+        source.pixels.withUnsafeBufferPointer { px in
+            for (plane, ch) in planeSource.enumerated() {
+                let base = output + plane * outWidth * outHeight
+                for oy in 0..<outHeight {
+                    let (y0, y1, fy) = yt[oy]
+                    let r0 = y0 * inW * c, r1 = y1 * inW * c
+                    for ox in 0..<outWidth {
+                        let (x0, x1, fx) = xt[ox]
+                        let a = Float(px[r0 + x0 * c + ch]), b = Float(px[r0 + x1 * c + ch])
+                        let d = Float(px[r1 + x0 * c + ch]), e = Float(px[r1 + x1 * c + ch])
+                        let top = a + (b - a) * fx
+                        let bottom = d + (e - d) * fx
+                        let v = top + (bottom - top) * fy
+                        base[oy * outWidth + ox] = (v - mean) * scale
+                    }
+                }
+            }
+        }
+    }
+
+    /// The image resized with the same bilinear rule, rounded back to 8 bits (for previews and crops).
+    public func resized(width outWidth: Int, height outHeight: Int) -> PixelImage {
+        let c = channels
+        var planes = [Float](repeating: 0, count: outWidth * outHeight * c)
+        planes.withUnsafeMutableBufferPointer { buf in
+            writePlanar(width: outWidth, height: outHeight, order: c == 1 ? .gray : .rgb,
+                        mean: 0, scale: 1, into: buf.baseAddress!)
+        }
+        var out = [UInt8](repeating: 0, count: outWidth * outHeight * c)
+        let n = outWidth * outHeight
+        for i in 0..<n {
+            for ch in 0..<c {
+                out[i * c + ch] = UInt8(min(max(planes[ch * n + i].rounded(), 0), 255))
+            }
+        }
+        return PixelImage(width: outWidth, height: outHeight, format: format, pixels: out)
+    }
+}

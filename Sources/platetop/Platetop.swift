@@ -1,0 +1,10 @@
+import ArgumentParser
+import PlatetopCore
+import PlatetopVideo
+
+@main
+struct Platetop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "platetop",
+        abstract: "A terminal license-plate monitor.")
+}
