@@ -116,12 +116,7 @@ public final class DetectionLog: Sendable {
                     event.cropPath = nil
                 }
             }
-            let line: [UInt8]
-            do {
-                line = Array(try Self.encodeLine(event, timeZone: timeZone).utf8) + [0x0A]
-            } catch {
-                throw Failure("cannot encode event \(event.id) for '\(path)': \(error)")
-            }
+            let line = Array(Self.encodeLine(event, timeZone: timeZone).utf8) + [0x0A]
             var offset = 0
             while offset < line.count {
                 let n = line.withUnsafeBytes { raw in write(s.fd, raw.baseAddress! + offset, raw.count - offset) }
@@ -153,13 +148,9 @@ public final class DetectionLog: Sendable {
     /// The latest crop failure, one line.
     public var lastCropError: String? { state.withLock { $0.lastCropError } }
 
-    /// The JSON object for one event, without the newline.
-    /// - Throws: An `EncodingError` (not expected for finite values).
-    public static func encodeLine(_ event: PlateEvent, timeZone: TimeZone = .current) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        encoder.userInfo[LogTimestamp.timeZoneKey] = timeZone
-        return String(decoding: try encoder.encode(event), as: UTF8.self)
+    /// The JSON object for one event, without the newline, keys in the documented order.
+    public static func encodeLine(_ event: PlateEvent, timeZone: TimeZone = .current) -> String {
+        event.jsonLine(timeZone: timeZone)
     }
 
     /// `platetop-<yyyy-mm-dd>-<stream>.jsonl` in the current folder, the date in `timeZone`; characters of

@@ -68,15 +68,17 @@ extension PlateEvent: Codable {
             }
             return d
         }
+        let id = try c.decode(String.self, forKey: .id)
+        let stream = try c.decode(String.self, forKey: .stream)
+        let text = try c.decode(String.self, forKey: .text)
         let box = try c.decode([Int].self, forKey: .box)
         guard box.count == 4 else {
             throw DecodingError.dataCorruptedError(forKey: .box, in: c, debugDescription: "box must be [x,y,w,h]")
         }
-        let text = try c.decode(String.self, forKey: .text)
         let confidence = try c.decode(Float.self, forKey: .confidence)
         self.init(
-            id: try c.decode(String.self, forKey: .id),
-            stream: try c.decode(String.self, forKey: .stream),
+            id: id,
+            stream: stream,
             text: text,
             rawText: try c.decodeIfPresent(String.self, forKey: .rawText) ?? text,
             confidence: confidence,
@@ -99,9 +101,114 @@ extension PlateEvent: Codable {
             bestCrop: nil)
     }
 
+    /// The log line: the same object as `encode(to:)` produces, with keys in the documented order.
+    func jsonLine(timeZone: TimeZone) -> String {
+        var o = JSONLineWriter()
+        o.key("id"); o.string(id)
+        o.key("stream"); o.string(stream)
+        o.key("text"); o.string(text)
+        o.key("raw_text"); o.string(rawText)
+        o.key("confidence"); o.number(Self.round(Double(confidence)))
+        o.key("char_confidences"); o.array(characterConfidences) { o, v in o.number(Self.round(Double(v))) }
+        o.key("candidates")
+        o.array(candidates) { o, cand in
+            o.object {
+                $0.key("text"); $0.string(cand.text)
+                $0.key("votes"); $0.int(cand.votes)
+                $0.key("confidence"); $0.number(Self.round(cand.meanConfidence))
+            }
+        }
+        o.key("sightings"); o.int(sightings)
+        o.key("first_pts"); o.number(Self.round(firstPts, digits: 6))
+        o.key("last_pts"); o.number(Self.round(lastPts, digits: 6))
+        o.key("first_frame"); o.int(firstFrame)
+        o.key("last_frame"); o.int(lastFrame)
+        o.key("first_seen"); o.string(LogTimestamp.string(from: firstSeen, timeZone: timeZone))
+        o.key("last_seen"); o.string(LogTimestamp.string(from: lastSeen, timeZone: timeZone))
+        o.key("watchlist"); o.optionalString(watchlistLabel)
+        o.key("crop"); o.optionalString(cropPath)
+        o.key("box"); o.array([box.x, box.y, box.width, box.height]) { o, v in o.int(v) }
+        o.key("best_read")
+        o.object {
+            $0.key("text"); $0.string(bestRead.text)
+            $0.key("confidence"); $0.number(Self.round(Double(bestRead.confidence)))
+            $0.key("characters")
+            $0.array(bestRead.characters) { o, ch in
+                o.object {
+                    $0.key("character"); $0.string(ch.character)
+                    $0.key("confidence"); $0.number(Self.round(Double(ch.confidence)))
+                    $0.key("timeStep"); $0.int(ch.timeStep)
+                }
+            }
+        }
+        return o.finish()
+    }
+
     static func round(_ v: Double, digits: Int = 4) -> Double {
         guard v.isFinite else { return 0 }
         let scale = pow(10.0, Double(digits))
         return (v * scale).rounded() / scale
     }
+}
+
+/// A minimal single-line JSON object writer that keeps keys in the order written.
+struct JSONLineWriter {
+    private var out = "{"
+    private var needsComma = [false]
+
+    mutating func key(_ k: String) {
+        if needsComma[needsComma.count - 1] { out += "," }
+        needsComma[needsComma.count - 1] = true
+        string(k)
+        out += ":"
+    }
+
+    mutating func string(_ s: String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20 || u.value == 0x2028 || u.value == 0x2029:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        out += "\""
+    }
+
+    mutating func optionalString(_ s: String?) {
+        if let s { string(s) } else { out += "null" }
+    }
+
+    mutating func int(_ v: Int) { out += String(v) }
+
+    /// Finite doubles in Swift's shortest round-trip form (`0.9`, `12.5`, `1e-05`); non-finite as 0.
+    mutating func number(_ v: Double) {
+        guard v.isFinite else { out += "0"; return }
+        if v == v.rounded(), abs(v) < 1e15 { out += String(Int64(v)) } else { out += String(v) }
+    }
+
+    mutating func array<T>(_ items: [T], _ each: (inout JSONLineWriter, T) -> Void) {
+        out += "["
+        for (i, item) in items.enumerated() {
+            if i > 0 { out += "," }
+            each(&self, item)
+        }
+        out += "]"
+    }
+
+    mutating func object(_ body: (inout JSONLineWriter) -> Void) {
+        out += "{"
+        needsComma.append(false)
+        body(&self)
+        needsComma.removeLast()
+        out += "}"
+    }
+
+    func finish() -> String { out + "}" }
 }

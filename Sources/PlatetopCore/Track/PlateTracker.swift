@@ -20,7 +20,8 @@ import Foundation
 ///   nothing is emitted, `suppressedSightings` (and `resightings[earlier.id]`) goes up by one, and
 ///   the earlier event's last sighting moves to the re-sighting's last read, so a plate that keeps
 ///   reappearing stays one event until it has been gone for `repeatMemorySeconds`.
-///   The earlier event already emitted is not re-emitted or changed.
+///   The earlier event already emitted is not re-emitted or changed. An event that overlaps the earlier one
+///   in time (the same text in another box, e.g. a double detection) is suppressed the same way.
 /// - **Time jumps.** A read more than `eventWindowSeconds` *before* the stream's clock (a restarted
 ///   stream) closes the stream's open events and rebases repeat memory to the new timeline.
 public struct PlateTracker: Sendable {
@@ -30,7 +31,8 @@ public struct PlateTracker: Sendable {
         public var eventWindowSeconds: Double = 2
         /// How long after an event's last sighting a same-text event counts as a repeat.
         public var repeatMemorySeconds: Double = 60
-        /// Edits within which a new event's text counts as the same plate for repeat suppression.
+        /// Edits within which a new event's text counts as the same plate for repeat suppression
+        /// (negative: never suppress).
         public var repeatMaxEditDistance: Int = 1
         /// Reads below this plate confidence can never make an event on their own.
         public var minConfidence: Float = 0.5
@@ -171,14 +173,15 @@ public struct PlateTracker: Sendable {
     public var openEvents: [OpenEventSnapshot] {
         streams.keys.sorted().flatMap { stream in
             streams[stream]!.open.sorted { ($0.firstPts, $0.key) < ($1.firstPts, $1.key) }.map { event in
-                let fixed = configuration.formatRules.apply(to: event.vote.text)
+                let vote = event.currentVote
+                let fixed = configuration.formatRules.apply(to: vote.text)
                 return OpenEventSnapshot(
-                    key: event.key, stream: stream, text: fixed.text, rawText: event.vote.text,
-                    confidence: event.vote.confidence, characterConfidences: event.vote.characterConfidences,
+                    key: event.key, stream: stream, text: fixed.text, rawText: vote.text,
+                    confidence: vote.confidence, characterConfidences: vote.characterConfidences,
                     candidates: event.candidates, sightings: event.sightings,
                     firstPts: event.firstPts, lastPts: event.lastPts, firstSeen: event.firstSeen, lastSeen: event.lastSeen,
                     box: event.lastBox, confirmed: event.confirmed,
-                    watchlistLabel: configuration.watchlist.match(fixed.text) ?? configuration.watchlist.match(event.vote.text))
+                    watchlistLabel: configuration.watchlist.match(fixed.text) ?? configuration.watchlist.match(vote.text))
             }
         }
     }
@@ -202,11 +205,11 @@ public struct PlateTracker: Sendable {
     private mutating func close(_ events: [OpenEvent], in state: inout StreamState, stream: String) -> [PlateEvent] {
         var out: [PlateEvent] = []
         for event in events.sorted(by: { ($0.lastPts, $0.key) < ($1.lastPts, $1.key) }) {
-            guard event.confirmed, event.sightings >= configuration.minSightings, !event.vote.text.isEmpty else {
+            let vote = event.currentVote
+            guard event.confirmed, event.sightings >= configuration.minSightings, !vote.text.isEmpty else {
                 discardedEvents += 1
                 continue
             }
-            let vote = event.vote
             let fixed = configuration.formatRules.apply(to: vote.text)
             if let r = state.recent.indices.last(where: { i in
                 event.firstPts - state.recent[i].lastPts < configuration.repeatMemorySeconds
@@ -277,6 +280,7 @@ private struct OpenEvent: Sendable {
     var lastSeen: Date
     var lastBox: PixelRect
     var vote: PlateVote.Result
+    var voteIsFresh = true
 
     static let maxBestTexts = 32
 
@@ -316,8 +320,18 @@ private struct OpenEvent: Sendable {
                   reads[i].confidence < read.confidence {
             reads[i] = read
         }
-        vote = PlateVote.vote(reads)
+        // Re-vote on every read while the event is young or the read is a new text; later, every 8th read
+        // (the cached vote is only used for matching and snapshots; `currentVote` is always exact).
+        if sightings <= 32 || sightings % 8 == 0 || tally[read.text]!.votes == 1 {
+            vote = PlateVote.vote(reads)
+            voteIsFresh = true
+        } else {
+            voteIsFresh = false
+        }
     }
+
+    /// The vote over all kept reads.
+    var currentVote: PlateVote.Result { voteIsFresh ? vote : PlateVote.vote(reads) }
 
     /// The best read whose text is `text`, else the most confident read kept.
     func bestObservation(for text: String) -> BestObservation {

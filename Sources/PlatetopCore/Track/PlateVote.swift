@@ -28,7 +28,8 @@ public struct VoteCandidate: Sendable, Equatable, Codable {
 ///    `plate confidence × edit distance` to it (ties: more votes, then more summed confidence, then text order).
 /// 2. Every read is aligned to the reference by a minimum-edit alignment. Each reference position and
 ///    each gap between positions (before, between, after) is a *slot*.
-/// 3. In a reference slot a read votes for its aligned character with that character's confidence, or
+/// 3. In a reference slot a read votes for its aligned character with that character's confidence (its
+///    `CharacterRead.confidence` when the read has one per character, else the plate confidence), or
 ///    for "no character" with its plate confidence when the alignment deletes it. In a gap slot a read
 ///    votes for the characters it inserts there (weight: their mean confidence) or for "nothing"
 ///    (weight: its plate confidence).
@@ -62,25 +63,48 @@ public enum PlateVote {
         guard !reads.isEmpty else {
             return Result(text: "", characterConfidences: [], confidence: 0, candidates: [], reads: 0)
         }
-        let candidates = tally(reads)
+        // Votes are linear in the weights, so reads with the same text are summed first (one pass) and
+        // each distinct text is aligned once.
+        var index: [String: Int] = [:]
+        var texts: [String] = [], counts: [Int] = [], plates: [Double] = [], weights: [[Double]] = []
+        for read in reads {
+            let g: Int
+            if let i = index[read.text] {
+                g = i
+            } else {
+                g = texts.count
+                index[read.text] = g
+                texts.append(read.text); counts.append(0); plates.append(0)
+                weights.append([Double](repeating: 0, count: read.text.count))
+            }
+            counts[g] += 1
+            plates[g] += Double(read.confidence)
+            if read.characters.count == weights[g].count {
+                for i in read.characters.indices { weights[g][i] += Double(read.characters[i].confidence) }
+            } else {
+                for i in weights[g].indices { weights[g][i] += Double(read.confidence) }
+            }
+        }
+        let candidates = texts.indices.map { VoteCandidate(text: texts[$0], votes: counts[$0], totalConfidence: plates[$0]) }
+            .sorted(by: VoteCandidate.ordered)
         let reference = medoid(candidates)
         let ref = Array(reference)
         // Slot 2k+1 is reference position k; slot 2k is the gap before it; slot 2n is after the end.
         var slots = [[String: Double]](repeating: [:], count: 2 * ref.count + 1)
-        for read in reads {
-            let chars = Array(read.text)
-            let weights = characterWeights(read, count: chars.count)
-            let plateWeight = Double(read.confidence)
+        for candidate in candidates {
+            let chars = Array(candidate.text)
+            let g = index[candidate.text]!
+            let group = (weights: weights[g], plate: plates[g])
             var inserted = [Int: (text: String, weight: Double, count: Int)]()
             for step in PlateText.align(ref, chars) {
                 switch step {
                 case let .match(r, c):
-                    slots[2 * r + 1][String(chars[c]), default: 0] += weights[c]
+                    slots[2 * r + 1][String(chars[c]), default: 0] += group.weights[c]
                 case let .deletion(r):
-                    slots[2 * r + 1]["", default: 0] += plateWeight
+                    slots[2 * r + 1]["", default: 0] += group.plate
                 case let .insertion(c, before):
                     var entry = inserted[before] ?? ("", 0, 0)
-                    entry.text.append(chars[c]); entry.weight += weights[c]; entry.count += 1
+                    entry.text.append(chars[c]); entry.weight += group.weights[c]; entry.count += 1
                     inserted[before] = entry
                 }
             }
@@ -88,7 +112,7 @@ public enum PlateVote {
                 if let entry = inserted[gap] {
                     slots[2 * gap][entry.text, default: 0] += entry.weight / Double(entry.count)
                 } else {
-                    slots[2 * gap]["", default: 0] += plateWeight
+                    slots[2 * gap]["", default: 0] += group.plate
                 }
             }
         }
@@ -140,15 +164,5 @@ public enum PlateVote {
             if cost < bestCost - 1e-9 { best = i; bestCost = cost }
         }
         return candidates[best].text
-    }
-
-    /// Per-character weights of a read: the recognizer's character confidences when they line up with
-    /// the text, else the plate confidence for every character.
-    static func characterWeights(_ read: PlateRead, count: Int) -> [Double] {
-        if read.characters.count == count,
-           read.characters.map(\.character).joined() == read.text {
-            return read.characters.map { Double($0.confidence) }
-        }
-        return [Double](repeating: Double(read.confidence), count: count)
     }
 }
