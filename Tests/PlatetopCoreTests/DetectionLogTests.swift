@@ -185,3 +185,30 @@ private func tempDir() throws -> URL {
         #expect(back.watchlistLabel == "tab\there")
     }
 }
+
+@Suite struct DetectionLogPipelineTests {
+    /// Tracker → log → re-read → summary: every emitted event is on disk and summarised.
+    @Test func trackerEventsSurviveTheLog() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-pipe-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let utc = TimeZone(secondsFromGMT: 0)!
+        let path = dir.appendingPathComponent(DetectionLog.defaultPath(stream: "cam", date: trackEpoch, timeZone: utc)).path
+        let log = try DetectionLog(path: path, timeZone: utc)
+        var tracker = PlateTracker()
+        var written: [PlateEvent] = []
+        let visits: [(String, Double)] = [("ABC1234", 0), ("XYZ9876", 5), ("ABC1234", 20), ("ABC1234", 400)]
+        for (plate, start) in visits {
+            for e in feed(&tracker, repeated(plate, 0.9, 8), start: start) { written.append(try log.append(e)) }
+        }
+        for e in tracker.finish() { written.append(try log.append(e)) }
+        log.close()
+        let read = try DetectionLog.readEvents(path: path)
+        #expect(read.map(\.id) == ["cam-000001", "cam-000002", "cam-000003"])
+        #expect(read.map(\.text) == ["ABC1234", "XYZ9876", "ABC1234"])
+        #expect(read.map(\.id) == written.map(\.id))
+        let summary = ExitSummary(events: read, resightings: tracker.resightings)
+        #expect(summary.rows.map(\.plate) == ["ABC1234", "XYZ9876"])
+        #expect(summary.rows[0].sightings == 3)      // two events + the suppressed visit at 20 s
+        #expect(summary.rows[0].events == 2)
+    }
+}

@@ -62,4 +62,12 @@ import Testing
         #expect(throws: PlatePattern.Invalid.self) { try PlatePattern("[A-Z") }
         #expect(throws: PlatePattern.Invalid.self) { try PlatePattern("") }
     }
+
+    @Test func positionsCountCharactersNotBytes() throws {
+        let rules = try FormatRules(patternStrings: ["^[京沪][A-Z][0-9]{5}$"])
+        let r = rules.apply(to: "京8I2345")
+        #expect(r.text == "京B12345")
+        #expect(r.substitutions == [FormatRules.Substitution(position: 1, from: "8", to: "B"),
+                                    FormatRules.Substitution(position: 2, from: "I", to: "1")])
+    }
 }
