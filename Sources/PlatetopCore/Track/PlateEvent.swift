@@ -75,4 +75,15 @@ public struct OpenEventSnapshot: Sendable, Equatable {
     /// Whether a read at or above `minConfidence` has joined; an unconfirmed event is dropped at close.
     public let confirmed: Bool
     public let watchlistLabel: String?
+
+    public init(key: Int, stream: String, text: String, rawText: String, confidence: Float,
+                characterConfidences: [Float], candidates: [VoteCandidate], sightings: Int,
+                firstPts: Double, lastPts: Double, firstSeen: Date, lastSeen: Date, box: PixelRect,
+                confirmed: Bool, watchlistLabel: String?) {
+        self.key = key; self.stream = stream; self.text = text; self.rawText = rawText
+        self.confidence = confidence; self.characterConfidences = characterConfidences
+        self.candidates = candidates; self.sightings = sightings
+        self.firstPts = firstPts; self.lastPts = lastPts; self.firstSeen = firstSeen; self.lastSeen = lastSeen
+        self.box = box; self.confirmed = confirmed; self.watchlistLabel = watchlistLabel
+    }
 }
