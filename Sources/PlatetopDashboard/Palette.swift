@@ -40,15 +40,22 @@ public enum Palette {
         }
     }
 
-    /// The xterm-256 index for a 24-bit colour, as btop's `truecolor_to_256`: the grey ramp (232-255)
-    /// when red, green and blue round to the same 1/11 step, else the 6x6x6 cube (16-231).
+    /// The xterm-256 index for a 24-bit colour. Like btop's `truecolor_to_256` it chooses between the
+    /// grey ramp (232-255) and the 6x6x6 cube (16-231), but it uses xterm's real cube levels
+    /// (0, 95, 135, 175, 215, 255) and picks whichever candidate is nearer, so palette colours such as
+    /// `#5fd75f` map exactly (77) and pure greys land on the ramp (`#808080` → 244).
     public static func xterm256(r: UInt8, g: UInt8, b: UInt8) -> UInt8 {
-        let red = (Double(r) / 11).rounded()
-        if red == (Double(g) / 11).rounded(), red == (Double(b) / 11).rounded() {
-            return UInt8(232 + min(23, Int(red)))
-        }
-        let c = { (v: UInt8) in Int((Double(v) / 51).rounded()) }
-        return UInt8(c(r) * 36 + c(g) * 6 + c(b) + 16)
+        func level(_ v: Int) -> Int { v < 48 ? 0 : (v < 115 ? 1 : (v - 35) / 40) }
+        let R = Int(r), G = Int(g), B = Int(b)
+        let lr = level(R), lg = level(G), lb = level(B)
+        let cr = Int(cubeLevels[lr]), cg = Int(cubeLevels[lg]), cb = Int(cubeLevels[lb])
+        let cubeDistance = (R - cr) * (R - cr) + (G - cg) * (G - cg) + (B - cb) * (B - cb)
+        let average = (R + G + B) / 3
+        let greyIndex = average > 238 ? 23 : max(0, (average - 3) / 10)
+        let grey = 8 + 10 * greyIndex
+        let greyDistance = (R - grey) * (R - grey) + (G - grey) * (G - grey) + (B - grey) * (B - grey)
+        if greyDistance < cubeDistance { return UInt8(232 + greyIndex) }
+        return UInt8(16 + 36 * lr + 6 * lg + lb)
     }
 
     /// The grey-ramp index (232-255) for a grey level.
@@ -56,10 +63,19 @@ public enum Palette {
         UInt8(232 + min(23, Int((Double(v) / 11).rounded())))
     }
 
-    /// The nearest of the first `count` ANSI colours (8 or 16) by squared RGB distance.
+    /// The nearest of the first `count` ANSI colours (8 or 16) by squared RGB distance. Near-greys
+    /// (channels within 40 of each other) only match the grey family (black, white, and with 16
+    /// colours bright black and bright white), so grey never turns yellow.
     public static func nearestANSI(r: UInt8, g: UInt8, b: UInt8, count: Int) -> UInt8 {
+        let spread = Int(max(r, g, b)) - Int(min(r, g, b))
+        let candidates: [Int]
+        if spread < 40 {
+            candidates = count >= 16 ? [0, 8, 7, 15] : [0, 7]
+        } else {
+            candidates = Array(0..<min(16, max(1, count)))
+        }
         var best = 0, bestDistance = Int.max
-        for i in 0..<min(16, max(1, count)) {
+        for i in candidates {
             let c = ansi[i]
             let dr = Int(r) - Int(c.0), dg = Int(g) - Int(c.1), db = Int(b) - Int(c.2)
             let d = dr * dr + dg * dg + db * db

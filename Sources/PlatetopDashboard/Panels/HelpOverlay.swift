@@ -1,7 +1,7 @@
 /// The `?` overlay: a centred box listing the key table.
 enum HelpOverlay {
     static func draw(keymap: Keymap, size: TerminalSize, grid: inout Grid) {
-        let labelWidth = min(24, keymap.bindings.map { CharacterWidth.of($0.label) }.max() ?? 0) + 2
+        let labelWidth = min(32, keymap.bindings.map { CharacterWidth.of($0.label) }.max() ?? 0) + 2
         let textWidth = keymap.bindings.map { CharacterWidth.of($0.summary) }.max() ?? 0
         let width = min(size.columns - 2, labelWidth + textWidth + 4)
         let height = min(size.rows - 2, keymap.bindings.count + 4)
