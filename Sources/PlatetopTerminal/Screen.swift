@@ -29,7 +29,7 @@ public final class Screen {
         }
         try Screen.setUTF8Locale()
         guard let s = CNcursesw_newterm_stdio() else {
-            let term = String(cString: getenv("TERM") ?? strdup("(unset)"))
+            let term = getenv("TERM").map { String(cString: $0) } ?? "(unset)"
             throw TerminalError("cannot start the terminal: unknown terminal type TERM=\(term)")
         }
         screen = s

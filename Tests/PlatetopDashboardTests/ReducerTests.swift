@@ -1,3 +1,4 @@
+import PlatetopCore
 import Testing
 @testable import PlatetopDashboard
 
@@ -153,5 +154,26 @@ struct ReducerTests {
             for k in b.keys { #expect(Keymap.standard.action(for: k) == b.action(for: k)) }
         }
         #expect(Keymap.standard.action(for: .character("x")) == nil)
+    }
+}
+
+@Suite("ROI nudges")
+struct NudgeTests {
+    @Test("fraction regions move by 1% steps and stay inside the frame")
+    func fractions() throws {
+        let roi = try RegionOfInterest(parsing: "0.3,0.6,0.4,0.2")
+        #expect(roi.nudged(dx: 1, frameWidth: 1280, frameHeight: 720).description == "0.31,0.6,0.4,0.2")
+        #expect(roi.nudged(dy: -2, dw: 1, frameWidth: 1280, frameHeight: 720).description == "0.3,0.58,0.41,0.2")
+        #expect(roi.nudged(dy: 50, frameWidth: 1280, frameHeight: 720).description == "0.3,0.8,0.4,0.2")
+        #expect(roi.nudged(dw: -100, frameWidth: 1280, frameHeight: 720).width == 0.02)
+    }
+
+    @Test("pixel regions move by 1% of the frame, at least 1 px, clamped")
+    func pixels() throws {
+        let roi = try RegionOfInterest(parsing: "640,400,320,120")
+        #expect(roi.nudged(dx: -1, frameWidth: 1280, frameHeight: 720).description == "627,400,320,120")
+        #expect(roi.nudged(dh: 1, frameWidth: 1280, frameHeight: 720).description == "640,400,320,127")
+        #expect(roi.nudged(dx: 100, frameWidth: 1280, frameHeight: 720).description == "960,400,320,120")
+        #expect(roi.nudged(dx: 1, frameWidth: 50, frameHeight: 50).description == "0,0,50,50")   // shrunk into a tiny frame
     }
 }
