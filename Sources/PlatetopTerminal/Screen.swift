@@ -16,6 +16,8 @@ public final class Screen {
     private var nextPair: Int = 1
     private var pairsExhausted = false
     private var styleCache: (name: String, styles: [Role: ResolvedStyle])?
+    /// The last grid painted; cells equal to it are skipped (same theme, same size, no forced redraw).
+    private var lastGrid: Grid?
 
     private struct PairKey: Hashable { var fg: Int; var bg: Int }
 
@@ -79,20 +81,25 @@ public final class Screen {
     public func paint(_ grid: Grid, theme: Theme) {
         guard !ended else { return }
         let win = CNcursesw_stdscr()
-        if pairsExhausted { resetPairs() }
+        if pairsExhausted { lastGrid = nil; resetPairs() }
         if styleCache?.name != theme.name + "\(theme.attributesOnly)" {
+            lastGrid = nil
             var styles: [Role: ResolvedStyle] = [:]
             for role in Role.allCases { styles[role] = theme.style(for: role, depth: depth) }
             styleCache = (theme.name + "\(theme.attributesOnly)", styles)
         }
         let styles = styleCache!.styles
-        let rows = min(grid.rows, size.rows), cols = min(grid.columns, size.columns)
+        let current = size
+        let rows = min(grid.rows, current.rows), cols = min(grid.columns, current.columns)
+        let previous = (lastGrid?.size == grid.size && grid.size == current) ? lastGrid : nil
         var cc = cchar_t()
         var wch: [wchar_t] = [0, 0, 0, 0, 0, 0]
         for y in 0..<rows {
             for x in 0..<cols {
                 let cell = grid[x, y]
                 if cell.isContinuation { continue }
+                if let previous, previous[x, y] == cell,
+                   CharacterWidth.of(cell.text) < 2 || previous[x + 1, y] == grid[x + 1, y] { continue }
                 let text: String
                 let style: ResolvedStyle
                 if cell.color == nil {
@@ -115,11 +122,13 @@ public final class Screen {
         }
         _ = wnoutrefresh(win)
         _ = doupdate()
+        lastGrid = grid
     }
 
     /// Makes the next refresh repaint the whole terminal (Ctrl-L).
     public func forceRedraw() {
         guard !ended else { return }
+        lastGrid = nil
         _ = clearok(CNcursesw_stdscr(), true)
     }
 
