@@ -227,3 +227,19 @@ struct RenderTests {
         #expect(g.text(row: 22).hasPrefix(" /AB▏  Enter apply · Esc clear"))
     }
 }
+
+@Suite("Stats panel")
+struct StatsPanelTests {
+    @Test("stats items that do not fit are dropped whole, not cut")
+    func dropWhole() {
+        var state = Fixture.state()
+        state.stats.framesDecoded = 123_456
+        state.stats.framesRecognized = 7_890
+        let wide = Dashboard.render(state: state, ui: UIState(), size: (80, 24))
+        #expect(wide.text(row: 2).contains("frames 123456/7890"))
+        let narrow = Dashboard.render(state: state, ui: UIState(), size: (60, 24))
+        #expect(narrow.text(row: 2).hasPrefix("│ decode 25.0 fps  recognize 12.5 fps  queue 1  dropped 3"))
+        #expect(!narrow.text(row: 2).contains("frames"))
+        #expect(narrow.text(row: 3).hasPrefix("│ ms decode 0.0  locate 0.0  recognize 0.0  track 0.0"))
+    }
+}

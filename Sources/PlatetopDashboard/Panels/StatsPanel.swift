@@ -21,7 +21,9 @@ enum StatsPanel {
 
     private static func pairs(_ items: [(String, String)], x: Int, y: Int, clip: Rect, grid: inout Grid) {
         var col = x
-        for (label, value) in items {
+        for (i, (label, value)) in items.enumerated() {
+            // Items after the first are dropped whole rather than cut in the middle.
+            if i > 0, col + CharacterWidth.of(label + " " + value) > clip.maxX { break }
             col = grid.write(label + " ", x: col, y: y, role: .inactive, clip: clip)
             col = grid.write(value, x: col, y: y, role: .main, attributes: .bold, clip: clip)
             col += 2
