@@ -94,12 +94,18 @@ public final class Screen {
         let previous = (lastGrid?.size == grid.size && grid.size == current) ? lastGrid : nil
         var cc = cchar_t()
         var wch: [wchar_t] = [0, 0, 0, 0, 0, 0]
+        let cells = grid.cells
+        // A wide character is always followed by its continuation cell (a Grid invariant), so comparing
+        // cell by cell is enough to know nothing changed.
+        let previousCells = previous?.cells ?? []
+        let comparing = !previousCells.isEmpty
         for y in 0..<rows {
+            let rowStart = y * grid.columns
             for x in 0..<cols {
-                let cell = grid[x, y]
+                let i = rowStart + x
+                let cell = cells[i]
                 if cell.isContinuation { continue }
-                if let previous, previous[x, y] == cell,
-                   CharacterWidth.of(cell.text) < 2 || previous[x + 1, y] == grid[x + 1, y] { continue }
+                if comparing, previousCells[i] == cell { continue }
                 let text: String
                 let style: ResolvedStyle
                 if cell.color == nil {
