@@ -60,8 +60,8 @@ struct RenderTests {
     func fullLayout80x24() {
         let g = Dashboard.render(state: Fixture.state(), ui: UIState(), size: (80, 24))
         #expect(g.text(x: 1, y: 0, width: 8) == "platetop")
-        #expect(g.text(row: 0).contains("rtsp://***@cam/live │ 1280x720 h264 │ lprnet │ 01:02:05"))
-        #expect(g.text(row: 0).hasSuffix("● LIVE "))
+        #expect(g.text(row: 0).contains("rtsp://***@cam/live │ 1280x720 h264 │ lprnet "))
+        #expect(g.text(row: 0).hasSuffix(" 01:02:05  ● LIVE "))
         #expect(g.text(x: 0, y: 5, width: 12) == "┌ Live read ")
         #expect(g.text(x: 2, y: 6, width: 7) == "AB123CD")
         #expect(g.text(x: 9, y: 6, width: 5) == "  81%")
@@ -219,6 +219,9 @@ struct RenderTests {
         state.header.mode = mode
         let g = Dashboard.render(state: state, ui: UIState(), size: (80, 24))
         #expect(g.text(row: 0).hasSuffix(text + " "))
+        // The clock stays visible on a narrow terminal; the source is cut instead.
+        let narrow = Dashboard.render(state: state, ui: UIState(), size: (40, 12))
+        #expect(narrow.text(row: 0).contains("01:02:05"))
     }
 
     @Test("status line shows the filter prompt while typing")
