@@ -34,7 +34,10 @@ public struct DashboardLoop {
     /// Runs the dashboard until the user quits, a stop signal arrives, or `shouldStop()` is true.
     ///
     /// Every effect the reducer returns is passed to `apply` in order (including `.quit` and `.redraw`,
-    /// which the loop also handles itself). `endwin` has been called, stderr replayed and the signal
+    /// which the loop also handles itself). `apply` should make the change visible in the next
+    /// `snapshot()` (threshold, selected tab, paused mode); for up to 1 s the loop steps `+`/`-` and
+    /// `Tab` from the value it last asked for. Status-line notices (theme changes, theme warnings)
+    /// clear after 4 s. `endwin` has been called, stderr replayed and the signal
     /// sources removed (when the loop installed them) by the time it returns.
     /// - Parameters:
     ///   - themes: the themes `t` cycles through; `initialUI.themeIndex` picks the first shown.
@@ -76,6 +79,8 @@ public struct DashboardLoop {
         var dirty = true
         let interval = Duration.milliseconds(frameIntervalMilliseconds)
         let themeNames = themes.map(\.name)
+        var pending: (at: ContinuousClock.Instant, threshold: Float?, stream: Int?)?
+        var noticeSince = clock.now
         while true {
             if guardian.stopRequested { return .signal(guardian.receivedSignal ?? 0) }
             if shouldStop() { return .stopped }
@@ -86,15 +91,32 @@ public struct DashboardLoop {
             if let key = keys.read(timeoutMilliseconds: Int32(max(1, wait))) {
                 if key == .resize { size = screen.size }
                 let state = snapshot()
-                let context = UIContext(state: state, ui: ui, size: size, themeNames: themeNames)
+                var context = UIContext(state: state, ui: ui, size: size, themeNames: themeNames)
+                // Until the snapshot shows an applied change (or 1 s passes), step from what was asked,
+                // so pressing + twice quickly gives +0.10 even if the app publishes late.
+                if let p = pending, clock.now - p.at < .seconds(1) {
+                    if let t = p.threshold, state.threshold != t { context.threshold = t }
+                    if let s = p.stream, state.tabs.selected != s { context.selectedStream = s }
+                }
+                let noticeBefore = ui.notice
                 let effects = ui.handle(key, context: context, keymap: keymap)
+                if ui.notice != noticeBefore { noticeSince = clock.now }
                 var quit = false
                 for effect in effects {
-                    if effect == .quit { quit = true }
-                    if effect == .redraw { screen.forceRedraw() }
+                    switch effect {
+                    case .quit: quit = true
+                    case .redraw: screen.forceRedraw()
+                    case .setThreshold(let t): pending = (clock.now, t, pending?.stream)
+                    case .selectStream(let s): pending = (clock.now, pending?.threshold, s)
+                    default: break
+                    }
                     apply(effect)
                 }
                 if quit { return .quit }
+                dirty = true
+            }
+            if ui.notice != nil, clock.now - noticeSince > .seconds(4) {
+                ui.notice = nil
                 dirty = true
             }
             let elapsed = clock.now - lastPaint
