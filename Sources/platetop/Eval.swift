@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import PlatetopCore
+import PlatetopVideo
+
+/// `platetop eval DIR`: exact-plate accuracy on a labelled folder.
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure exact-plate accuracy on a folder of labelled crops.",
+        discussion: """
+        Labels come from DIR/labels.csv (file,plate) when present, else from each file name's stem up \
+        to the first '-' or '_'. A CSV file may be given instead of a folder (paths relative to it). \
+        Prints each mismatch as FILE<TAB>EXPECTED<TAB>GOT and, as its last line, \
+        accuracy: CORRECT/TOTAL (PERCENT%).
+        """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Region to read in every image, x,y,w,h in pixels or fractions.")
+    var roi: String?
+
+    @Option(help: "Write every prediction as FILE<TAB>EXPECTED<TAB>GOT<TAB>CONFIDENCE to this file.")
+    var predictions: String?
+
+    @Argument(help: "A folder of images (or a labels CSV).")
+    var path: String
+
+    func validate() throws { _ = try parseRegion(roi) }
+
+    static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp"]
+
+    /// (file path, display name, expected text) for every labelled image.
+    static func samples(at path: String) throws -> [(path: String, name: String, label: String)] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw RuntimeFailure("cannot open '\(path)': No such file or directory")
+        }
+        let base: URL
+        let csv: URL?
+        if isDir.boolValue {
+            base = URL(fileURLWithPath: path)
+            let candidate = base.appendingPathComponent("labels.csv")
+            csv = FileManager.default.fileExists(atPath: candidate.path) ? candidate : nil
+        } else {
+            base = URL(fileURLWithPath: path).deletingLastPathComponent()
+            csv = URL(fileURLWithPath: path)
+        }
+        if let csv {
+            guard let text = try? String(contentsOf: csv, encoding: .utf8) else {
+                throw RuntimeFailure("cannot read labels '\(csv.path)'")
+            }
+            var out: [(String, String, String)] = []
+            for (n, raw) in text.split(whereSeparator: \.isNewline).enumerated() {
+                let line = raw.trimmingCharacters(in: .whitespaces)
+                if line.isEmpty { continue }
+                let parts = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count >= 2, !parts[0].isEmpty else {
+                    throw RuntimeFailure("\(csv.path):\(n + 1): expected file,plate")
+                }
+                if n == 0 && parts[0].lowercased() == "file" { continue }
+                let file = parts[0].hasPrefix("/") ? parts[0] : base.appendingPathComponent(parts[0]).path
+                out.append((file, parts[0], parts[1]))
+            }
+            return out
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: path)
+            .filter { imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            .sorted()
+        return names.map { name in
+            let stem = (name as NSString).deletingPathExtension
+            let label = String(stem.prefix { $0 != "-" && $0 != "_" })
+            return (base.appendingPathComponent(name).path, name, label)
+        }
+    }
+
+    func run() throws {
+        let region = try parseRegion(roi)
+        let samples = try Self.samples(at: path)
+        guard !samples.isEmpty else { throw RuntimeFailure("no labelled images in '\(path)'") }
+        let batchSize = 16
+        let recognizer = try modelOptions.loadRecognizer(maxBatch: batchSize)
+        var predictionLines: [String] = []
+        var correct = 0, total = 0
+        var start = 0
+        while start < samples.count {
+            let chunk = samples[start..<min(start + batchSize, samples.count)]
+            start += batchSize
+            var crops: [PixelImage] = []
+            var kept: [(path: String, name: String, label: String)] = []
+            for s in chunk {
+                do {
+                    var image = try ImageFile.load(path: s.path)
+                    if let region {
+                        image = image.cropped(to: try region.resolve(frameWidth: image.width, frameHeight: image.height))
+                    }
+                    crops.append(image)
+                    kept.append(s)
+                } catch {
+                    total += 1
+                    Output.line("\(s.name)\t\(s.label)\t<error: \(oneLine(String(describing: error)))>")
+                }
+            }
+            guard !crops.isEmpty else { continue }
+            let reads = try recognizer.recognize(crops)
+            for (s, read) in zip(kept, reads) {
+                total += 1
+                if read.text == s.label {
+                    correct += 1
+                } else {
+                    Output.line("\(s.name)\t\(s.label)\t\(read.text)")
+                }
+                predictionLines.append("\(s.name)\t\(s.label)\t\(read.text)\t\(read.confidence.confidenceText)")
+            }
+        }
+        if let predictions {
+            do {
+                try (predictionLines.joined(separator: "\n") + "\n").write(toFile: predictions, atomically: true, encoding: .utf8)
+            } catch {
+                throw RuntimeFailure("cannot write '\(predictions)': \(error.localizedDescription)")
+            }
+        }
+        let percent = total > 0 ? Double(correct) * 100 / Double(total) : 0
+        Output.line("accuracy: \(correct)/\(total) (\(String(format: "%.1f", percent))%)")
+    }
+}
