@@ -64,11 +64,17 @@ public final class FrameReader {
         /// A stop flag to share; the reader makes its own when nil. Pass one to be able to stop a reader
         /// that is still inside `init` (a stalled open).
         public var stopSignal: StopSignal?
+        /// Extra demuxer/protocol options for `avformat_open_input`, e.g. `["video_size": "1280x720",
+        /// "input_format": "mjpeg", "framerate": "30"]` for V4L2. Applied after the options above.
+        public var demuxerOptions: [String: String]
+        /// Force a demuxer by FFmpeg's short name (`"rawvideo"`, `"mjpeg"`, `"video4linux2"`); probed when nil
+        /// (`/dev/video*` paths default to `"video4linux2"`).
+        public var inputFormat: String?
 
         public init(pixelFormat: PixelImage.Format = .rgb24, startSeconds: Double? = nil, maxFrames: Int? = nil,
                     pace: Pace = .fast, rtspTransport: String? = nil, openTimeoutSeconds: Double = 10,
                     readTimeoutSeconds: Double = 10, outputWidth: Int? = nil, outputHeight: Int? = nil,
-                    stopSignal: StopSignal? = nil)
+                    stopSignal: StopSignal? = nil, demuxerOptions: [String: String] = [:], inputFormat: String? = nil)
         {
             self.pixelFormat = pixelFormat
             self.startSeconds = startSeconds
@@ -80,6 +86,8 @@ public final class FrameReader {
             self.outputWidth = outputWidth
             self.outputHeight = outputHeight
             self.stopSignal = stopSignal
+            self.demuxerOptions = demuxerOptions
+            self.inputFormat = inputFormat
         }
     }
 
@@ -134,13 +142,13 @@ public final class FrameReader {
         var formatName: String? = nil
         var dictionary: [String: String] = [:]
         let lower = source.lowercased()
-        if source.hasPrefix("/dev/video") {
-            formatName = "video4linux2"
-            try FrameReader.registerDevices()
-        }
+        if source.hasPrefix("/dev/video") { formatName = "video4linux2" }
+        if let forced = options.inputFormat { formatName = forced }
+        if formatName == "video4linux2" || formatName == "v4l2" { try FrameReader.registerDevices() }
         if lower.hasPrefix("rtsp://") || lower.hasPrefix("rtsps://") {
             if let transport = options.rtspTransport { dictionary["rtsp_transport"] = transport }
         }
+        dictionary.merge(options.demuxerOptions) { _, new in new }
         input = try InputFile(url: source, formatName: formatName, options: dictionary, interrupt: interrupt,
                               openTimeout: options.openTimeoutSeconds)
         let stream = input.stream

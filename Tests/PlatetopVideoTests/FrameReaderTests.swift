@@ -245,3 +245,54 @@ struct InterruptTests {
         #expect(failure?.description.contains("timed out after 1 s waiting for \(url)") == true)
     }
 }
+
+/// Set `PLATETOP_TEST_RTSP_URL` (e.g. a local gst-rtsp-server) to run these against a real RTSP stream.
+private let rtspTestURL = ProcessInfo.processInfo.environment["PLATETOP_TEST_RTSP_URL"]
+
+@Suite("FrameReader on a live RTSP stream", .enabled(if: rtspTestURL != nil), .serialized)
+struct LiveRTSPTests {
+    @Test("decodes frames with increasing pts over TCP and UDP", arguments: ["tcp", "udp"])
+    func decodes(transport: String) throws {
+        let reader = try FrameReader(source: rtspTestURL!, options: .init(
+            maxFrames: 30, pace: .realtime, rtspTransport: transport, openTimeoutSeconds: 5, readTimeoutSeconds: 5))
+        #expect(reader.width > 0 && reader.height > 0)
+        var frames: [DecodedFrame] = []
+        while let frame = try reader.next() { frames.append(frame) }
+        #expect(frames.count == 30)
+        for (a, b) in zip(frames, frames.dropFirst()) { #expect(b.ptsSeconds > a.ptsSeconds) }
+        #expect(frames.allSatisfy { $0.image.width == reader.width && $0.image.height == reader.height })
+    }
+}
+
+@Suite("FrameReader raw input")
+struct RawInputTests {
+    @Test("inputFormat + demuxerOptions read raw RGB frames with exact pixels and a 1/10 s clock")
+    func rawVideo() throws {
+        let dir = try makeTempDirectory("raw")
+        let path = dir + "/frames.rgb"
+        // Three 8x6 frames: red, then 0x00ff80, then red again.
+        var bytes: [UInt8] = []
+        for colour: [UInt8] in [[255, 0, 0], [0, 255, 128], [255, 0, 0]] {
+            for _ in 0..<(8 * 6) { bytes += colour }
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let reader = try FrameReader(source: path, options: .init(
+            demuxerOptions: ["video_size": "8x6", "pixel_format": "rgb24", "framerate": "10"], inputFormat: "rawvideo"))
+        #expect(reader.codecName == "rawvideo")
+        var frames: [DecodedFrame] = []
+        while let frame = try reader.next() { frames.append(frame) }
+        #expect(frames.count == 3)
+        #expect(zip(frames.map(\.ptsSeconds), [0, 0.1, 0.2]).allSatisfy { abs($0 - $1) < 1e-9 }, "\(frames.map(\.ptsSeconds))")
+        #expect(frames.map { Array($0.image.pixels.prefix(3)) } == [[255, 0, 0], [0, 255, 128], [255, 0, 0]])
+        #expect(frames[1].image.pixels == PixelImage(width: 8, height: 6, format: .rgb24,
+                                                     pixels: Array(bytes[(8 * 6 * 3)..<(2 * 8 * 6 * 3)])).pixels)
+    }
+
+    @Test("an unknown inputFormat is an FFmpegError, not a crash")
+    func unknownFormat() {
+        let error = #expect(throws: FFmpegError.self) {
+            try FrameReader(source: "/dev/null", options: .init(inputFormat: "no-such-demuxer"))
+        }
+        #expect(error?.description.contains("Demuxer not found") == true, "\(String(describing: error))")
+    }
+}
