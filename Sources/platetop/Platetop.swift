@@ -6,5 +6,6 @@ import PlatetopVideo
 struct Platetop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "platetop",
-        abstract: "A terminal license-plate monitor.")
+        abstract: "A terminal license-plate monitor.",
+        subcommands: [Bench.self])
 }

@@ -49,6 +49,22 @@ struct RecognizeLPRNetTests {
         #expect(together[0] != together[2])
     }
 
+    /// Two workers (image-parallel micro-batches) and bigger micro-batches give the same logits
+    /// as one worker with micro-batch 1.
+    @Test func threadsAndMicroBatchesAgree() throws {
+        let model = try LPRNetModel(file: SafeTensorsFile(bytes: RecognizeFixtures.tinyModelBytes()))
+        var rng = RecognizeFixtures.RNG(state: 8)
+        let x = (0..<(5 * 24 * 94)).map { _ in rng.float(1) }
+        let base = try LPRNetRecognizer(model: model, maxBatch: 8, threads: 1)
+        let reference = x.withUnsafeBufferPointer { base.logits(planarInput: $0.baseAddress!, batch: 5) }
+        for (threads, micro) in [(2, 1), (2, 2), (1, 3)] {
+            let r = try LPRNetRecognizer(model: model, maxBatch: 8, threads: threads, microBatch: micro)
+            let l = x.withUnsafeBufferPointer { r.logits(planarInput: $0.baseAddress!, batch: 5) }
+            for i in 0..<5 { #expect(zip(l[i], reference[i]).map { abs($0 - $1) }.max()! < 1e-5, "threads \(threads) micro \(micro)") }
+        }
+        #expect(reference[0] != reference[1])
+    }
+
     /// `recognize` preprocesses crops of any size and decodes; a crop already 94x24 gives the same
     /// logits as its planar normalisation fed directly.
     @Test func recognizeUsesWritePlanarPreprocessing() throws {
