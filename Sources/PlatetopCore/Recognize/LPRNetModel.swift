@@ -1,0 +1,211 @@
+import Foundation
+
+/// What a recogniser model says about itself (from the safetensors metadata and tensor shapes).
+public struct ModelInfo: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    /// Class labels in class order, blank included.
+    public var alphabet: [String]
+    public var blankIndex: Int
+    public var inputWidth: Int
+    public var inputHeight: Int
+    public var inputChannels: Int
+    public var colorOrder: ChannelOrder
+    /// Input normalisation: `(pixel - mean) * scale`.
+    public var mean: Float
+    public var scale: Float
+    /// Plate regexes the model was trained for (may be empty).
+    public var patterns: [String]
+    /// Learnable parameters in the file (conv weights and biases, BN affine; not BN running stats).
+    public var parameterCount: Int
+    /// Multiply-adds of one forward pass at the nominal architecture (the seed: 144.4 M).
+    public var macsPerImage: Int
+    /// Inferred widths `[c0, b1, b2, head]` (the seed: 64, 128, 256, 256).
+    public var widths: [Int]
+    /// CTC time steps of the output (18 for the 94-wide input).
+    public var timeSteps: Int
+    public var classCount: Int { alphabet.count }
+}
+
+/// A convolution with batch norm folded in: `weight` is `[outC][inC * kh * kw]` (im2col row order
+/// `c, ky, kx`), zero padding `padH`, `padW`, stride 1.
+struct FoldedConv: Sendable {
+    let outC: Int, inC: Int, kh: Int, kw: Int, padH: Int, padW: Int
+    var weight: [Float]
+    var bias: [Float]
+    var k: Int { inC * kh * kw }
+}
+
+/// The four convolutions of a `small_basic_block` (BN after it folded into the last one).
+struct FoldedBlock: Sendable {
+    let conv1: FoldedConv, conv2: FoldedConv, conv3: FoldedConv, conv4: FoldedConv
+    var inC: Int { conv1.inC }
+    var outC: Int { conv4.outC }
+}
+
+/// A validated LPRNet (architecture "lprnet", version 1) with batch norm folded into its convs.
+///
+/// Widths are inferred from the tensors and every shape is checked layer to layer; any problem
+/// throws a ``ModelFileError`` naming the tensor or metadata key.
+public struct LPRNetModel: Sendable {
+    public let info: ModelInfo
+    let conv0: FoldedConv
+    let block1: FoldedBlock, block2: FoldedBlock, block3: FoldedBlock
+    let conv16: FoldedConv, conv20: FoldedConv
+    let container: FoldedConv
+
+    public static let batchNormEpsilon: Float = 1e-5
+
+    public init(contentsOf path: String) throws {
+        try self.init(file: try SafeTensorsFile(contentsOf: path))
+    }
+
+    public init(file: SafeTensorsFile) throws {
+        let meta = file.metadata
+        func required(_ key: String) throws -> String {
+            guard let v = meta[key] else { throw ModelFileError("model metadata: missing \"\(key)\"") }
+            return v
+        }
+        func int(_ key: String) throws -> Int {
+            guard let v = Int(try required(key)) else { throw ModelFileError("model metadata: \"\(key)\" is not an integer") }
+            return v
+        }
+        func float(_ key: String) throws -> Float {
+            guard let v = Float(try required(key)), v.isFinite else {
+                throw ModelFileError("model metadata: \"\(key)\" is not a finite number")
+            }
+            return v
+        }
+        func jsonStrings(_ key: String) throws -> [String] {
+            guard let list = try? JSONDecoder().decode([String].self, from: Data(try required(key).utf8)) else {
+                throw ModelFileError("model metadata: \"\(key)\" is not a JSON list of strings")
+            }
+            return list
+        }
+        let arch = try required("platetop.architecture")
+        guard arch == "lprnet" else { throw ModelFileError("model metadata: architecture \"\(arch)\" is not lprnet") }
+        let version = try required("platetop.architecture_version")
+        guard version == "1" else { throw ModelFileError("model metadata: lprnet architecture_version \(version) unsupported (need 1)") }
+        let alphabet = try jsonStrings("platetop.alphabet")
+        guard alphabet.count >= 2 else { throw ModelFileError("model metadata: alphabet has \(alphabet.count) classes") }
+        let blank = try int("platetop.blank_index")
+        guard blank >= 0, blank < alphabet.count else {
+            throw ModelFileError("model metadata: blank_index \(blank) outside the \(alphabet.count)-class alphabet")
+        }
+        let width = try int("platetop.input_width"), height = try int("platetop.input_height")
+        guard width == 94, height == 24 else {
+            throw ModelFileError("model metadata: input \(width)x\(height) unsupported (LPRNet is fixed at 94x24)")
+        }
+        let channels = try int("platetop.input_channels")
+        let orderName = try required("platetop.color_order")
+        guard let order = ChannelOrder(rawValue: orderName) else {
+            throw ModelFileError("model metadata: color_order \"\(orderName)\" (need bgr, rgb or gray)")
+        }
+        guard order.channels == channels else {
+            throw ModelFileError("model metadata: input_channels \(channels) does not match color_order \(orderName)")
+        }
+        let mean = try float("platetop.mean"), scale = try float("platetop.scale")
+        guard scale != 0 else { throw ModelFileError("model metadata: scale is 0") }
+        let patterns = meta["platetop.patterns"] == nil ? [] : try jsonStrings("platetop.patterns")
+
+        var reader = TensorReader(tensors: file.tensors)
+        let classes = alphabet.count
+        let conv0 = try reader.conv("backbone.0", inC: channels, kh: 3, kw: 3, padH: 0, padW: 0, bn: "backbone.1")
+        let c0 = conv0.outC
+        let block1 = try reader.block("backbone.4", inC: c0, bn: "backbone.5")
+        let b1 = block1.outC
+        let block2 = try reader.block("backbone.8", inC: (b1 + 1) / 2, bn: "backbone.9")
+        let b2 = block2.outC
+        let block3 = try reader.block("backbone.11", inC: b2, bn: "backbone.12", outC: b2)
+        let conv16 = try reader.conv("backbone.16", inC: (b2 + 3) / 4, kh: 1, kw: 4, padH: 0, padW: 0, bn: "backbone.17")
+        let head = conv16.outC
+        let conv20 = try reader.conv("backbone.20", inC: head, kh: 13, kw: 1, padH: 0, padW: 0, bn: "backbone.21", outC: classes)
+        let container = try reader.conv("container.0", inC: c0 + b1 + b2 + classes, kh: 1, kw: 1, padH: 0, padW: 0, bn: nil, outC: classes)
+        if let extra = reader.unused.sorted().first {
+            throw ModelFileError("tensor '\(extra)': unexpected in an lprnet model")
+        }
+
+        self.conv0 = conv0; self.block1 = block1; self.block2 = block2; self.block3 = block3
+        self.conv16 = conv16; self.conv20 = conv20; self.container = container
+        let params = file.tensors.values.filter { !$0.name.hasSuffix("running_mean") && !$0.name.hasSuffix("running_var") }
+            .reduce(0) { $0 + $1.values.count }
+        let geometry = LPRNetGeometry()
+        var macs = conv0.outC * conv0.k * geometry.h0 * geometry.w0
+        for (b, hw) in [(block1, geometry.h1 * geometry.w1), (block2, geometry.h2 * geometry.w2), (block3, geometry.h2 * geometry.w2)] {
+            macs += (b.conv1.outC * b.conv1.k + b.conv2.outC * b.conv2.k + b.conv3.outC * b.conv3.k + b.conv4.outC * b.conv4.k) * hw
+        }
+        macs += conv16.outC * conv16.k * geometry.h4 * geometry.t
+        macs += conv20.outC * conv20.k * geometry.h5 * geometry.t
+        macs += container.outC * container.k * geometry.h5 * geometry.t
+        info = ModelInfo(
+            name: meta["platetop.name"] ?? "unnamed", description: meta["platetop.description"] ?? "",
+            alphabet: alphabet, blankIndex: blank, inputWidth: width, inputHeight: height, inputChannels: channels,
+            colorOrder: order, mean: mean, scale: scale, patterns: patterns, parameterCount: params,
+            macsPerImage: macs, widths: [c0, b1, b2, head], timeSteps: geometry.t)
+    }
+}
+
+/// Fixed spatial sizes of the 94x24 LPRNet.
+struct LPRNetGeometry {
+    let inH = 24, inW = 94
+    let h0 = 22, w0 = 92          // conv 3x3 (f0)
+    let h1 = 20, w1 = 90          // max-pool 3x3 s1, block 1 (f1)
+    let h2 = 18, w2 = 44          // max-pool 3x3 s(1,2), blocks 2, 3 (f2)
+    let h3 = 16, w3 = 21          // max-pool 3x3 s(1,2)
+    let h4 = 16                   // conv (1,4) -> 16 x 18
+    let h5 = 4, t = 18            // conv (13,1) -> 4 x 18 (f3), context maps 4 x 18
+}
+
+private struct TensorReader {
+    let tensors: [String: SafeTensor]
+    var unused: Set<String>
+
+    init(tensors: [String: SafeTensor]) {
+        self.tensors = tensors
+        unused = Set(tensors.keys)
+    }
+
+    mutating func tensor(_ name: String, shape: [Int?]) throws -> SafeTensor {
+        guard let t = tensors[name] else { throw ModelFileError("tensor '\(name)': missing") }
+        let ok = t.shape.count == shape.count && zip(t.shape, shape).allSatisfy { $1 == nil || $0 == $1! } && !t.shape.contains(0)
+        guard ok else {
+            let want = shape.map { $0.map(String.init) ?? "*" }.joined(separator: ", ")
+            throw ModelFileError("tensor '\(name)': shape \(t.shape), expected [\(want)] (nonzero)")
+        }
+        guard t.values.allSatisfy({ $0.isFinite }) else { throw ModelFileError("tensor '\(name)': non-finite values") }
+        unused.remove(name)
+        return t
+    }
+
+    mutating func conv(_ prefix: String, inC: Int, kh: Int, kw: Int, padH: Int, padW: Int, bn: String?,
+                       outC expectedOut: Int? = nil) throws -> FoldedConv {
+        let w = try tensor(prefix + ".weight", shape: [expectedOut, inC, kh, kw])
+        let outC = w.shape[0]
+        let b = try tensor(prefix + ".bias", shape: [outC])
+        var weight = w.values, bias = b.values
+        if let bn {
+            let gamma = try tensor(bn + ".weight", shape: [outC]).values
+            let beta = try tensor(bn + ".bias", shape: [outC]).values
+            let mean = try tensor(bn + ".running_mean", shape: [outC]).values
+            let variance = try tensor(bn + ".running_var", shape: [outC])
+            let k = inC * kh * kw
+            for o in 0..<outC {
+                let v = variance.values[o]
+                guard v >= 0 else { throw ModelFileError("tensor '\(variance.name)': negative variance") }
+                let s = gamma[o] / (v + LPRNetModel.batchNormEpsilon).squareRoot()
+                for i in 0..<k { weight[o * k + i] *= s }
+                bias[o] = (bias[o] - mean[o]) * s + beta[o]
+            }
+        }
+        return FoldedConv(outC: outC, inC: inC, kh: kh, kw: kw, padH: padH, padW: padW, weight: weight, bias: bias)
+    }
+
+    mutating func block(_ prefix: String, inC: Int, bn: String, outC: Int? = nil) throws -> FoldedBlock {
+        let c1 = try conv(prefix + ".block.0", inC: inC, kh: 1, kw: 1, padH: 0, padW: 0, bn: nil)
+        let mid = c1.outC
+        let c2 = try conv(prefix + ".block.2", inC: mid, kh: 3, kw: 1, padH: 1, padW: 0, bn: nil, outC: mid)
+        let c3 = try conv(prefix + ".block.4", inC: mid, kh: 1, kw: 3, padH: 0, padW: 1, bn: nil, outC: mid)
+        let c4 = try conv(prefix + ".block.6", inC: mid, kh: 1, kw: 1, padH: 0, padW: 0, bn: bn, outC: outC)
+        return FoldedBlock(conv1: c1, conv2: c2, conv3: c3, conv4: c4)
+    }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import PlatetopCore
+
+/// `platetop bench`: recogniser latency and throughput on this CPU.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure LPRNet recognizer latency (median per plate) and GFLOP/s.")
+
+    @Option(help: "Model file (.safetensors).")
+    var model: String
+
+    @Option(help: "Timed runs per configuration (after warm-up).")
+    var runs: Int = 200
+
+    @Option(help: "Untimed warm-up runs per configuration.")
+    var warmup: Int = 20
+
+    @Option(help: "Comma-separated batch sizes.")
+    var batches: String = "1,16"
+
+    @Option(help: "Comma-separated OpenBLAS thread counts.")
+    var threads: String = "1,2"
+
+    @Option(help: "Images per internal micro-batch.")
+    var microBatch: Int = 1
+
+    @Flag(help: "Also print time per kernel kind (sgemm, im2col, ...) at 1 thread, batch 1.")
+    var profile = false
+
+    @Option(help: "Optional float32 file of planar network inputs [N][C][24][94] (e.g. seed_reference.py's inputs.f32); random inputs otherwise.")
+    var inputs: String?
+
+    func run() throws {
+        let batchList = try Self.parseList(batches, "--batches")
+        let threadList = try Self.parseList(threads, "--threads")
+        guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be >= 1 and --warmup >= 0") }
+        let loaded = try LPRNetModel(contentsOf: model)
+        let info = loaded.info
+        let maxBatch = batchList.max()!
+        let perImage = info.inputChannels * info.inputHeight * info.inputWidth
+        var input = [Float](repeating: 0, count: maxBatch * perImage)
+        if let inputs {
+            guard let data = FileManager.default.contents(atPath: inputs), data.count >= 4 * perImage else {
+                throw ValidationError("cannot read at least one image of inputs from \(inputs)")
+            }
+            let available = data.count / 4 / perImage
+            data.withUnsafeBytes { raw in
+                let f = raw.bindMemory(to: Float.self)
+                for i in 0..<(maxBatch * perImage) { input[i] = f[(i / perImage) % available * perImage + i % perImage] }
+            }
+        } else {
+            var s: UInt64 = 42
+            for i in input.indices {
+                s = s &* 6364136223846793005 &+ 1442695040888963407
+                input[i] = Float(Int(s >> 40) % 2001 - 1000) / 1000
+            }
+        }
+        print("model: \(info.name) (\(info.widths.map(String.init).joined(separator: "/")), \(info.classCount) classes, "
+              + "\(info.parameterCount) parameters, \(String(format: "%.1f", Double(info.macsPerImage) / 1e6)) M MACs/plate)")
+        if let peak = Self.fmaPeak() {
+            print(String(format: "cpu: %@; AVX2 FMA peak estimate %.1f GFLOP/s per core (%.0f MHz x 2 FMA pipes x 8 fp32 lanes x 2 flops; assumes 2x256-bit FMA units, base clock)", peak.name, peak.gflops, peak.mhz))
+        }
+        if profile {
+            let r = try LPRNetRecognizer(model: loaded, maxBatch: 1, threads: 1)
+            let kernels = input.withUnsafeBufferPointer {
+                r.profile(planarInput: $0.baseAddress!, batch: 1, runs: runs) { DispatchTime.now().uptimeNanoseconds }
+            }
+            let total = kernels.reduce(0) { $0 + $1.milliseconds }
+            print("profile threads=1 batch=1 (mean ms per plate): "
+                  + kernels.map { String(format: "%@=%.3f", $0.kernel, $0.milliseconds) }.joined(separator: " ")
+                  + String(format: " total=%.3f", total))
+        }
+        for t in threadList {
+            for b in batchList {
+                let recognizer = try LPRNetRecognizer(model: loaded, maxBatch: b, threads: t, microBatch: microBatch)
+                var out = [Float](repeating: 0, count: b * recognizer.logitCount)
+                var times: [Double] = []
+                times.reserveCapacity(runs)
+                input.withUnsafeBufferPointer { inp in
+                    out.withUnsafeMutableBufferPointer { o in
+                        for i in 0..<(warmup + runs) {
+                            let t0 = DispatchTime.now().uptimeNanoseconds
+                            recognizer.forward(planarInput: inp.baseAddress!, batch: b, into: o.baseAddress!)
+                            let t1 = DispatchTime.now().uptimeNanoseconds
+                            if i >= warmup { times.append(Double(t1 - t0) / 1e6) }
+                        }
+                    }
+                }
+                times.sort()
+                let median = times[times.count / 2]
+                let perPlate = median / Double(b)
+                let gflops = 2 * Double(info.macsPerImage) * Double(b) / (median / 1000) / 1e9
+                print(String(format: "platetop threads=%d batch=%d per_plate_ms=%.4f median_batch_ms=%.4f p10_batch_ms=%.4f p90_batch_ms=%.4f gflops=%.1f plates_per_s=%.0f",
+                             t, b, perPlate, median, times[times.count / 10], times[times.count * 9 / 10], gflops, 1000 / perPlate))
+            }
+        }
+    }
+
+    static func parseList(_ s: String, _ name: String) throws -> [Int] {
+        let v = s.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !v.isEmpty, v.count == s.split(separator: ",").count, v.allSatisfy({ $0 >= 1 && $0 <= 1024 }) else {
+            throw ValidationError("\(name) must be a comma-separated list of integers 1...1024")
+        }
+        return v
+    }
+
+    /// Per-core fp32 FMA peak from /proc/cpuinfo when the CPU reports avx2 and fma (Linux only).
+    static func fmaPeak() -> (name: String, mhz: Double, gflops: Double)? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        var name = "unknown", mhz = 0.0, flags: Set<Substring> = []
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2 else { continue }
+            switch parts[0] {
+            case "model name" where name == "unknown": name = parts[1]
+            case "cpu MHz" where mhz == 0: mhz = Double(parts[1]) ?? 0
+            case "flags" where flags.isEmpty: flags = Set(parts[1].split(separator: " "))
+            default: break
+            }
+        }
+        guard flags.contains("avx2"), flags.contains("fma"), mhz > 0 else { return nil }
+        return (name, mhz, mhz * 1e6 * 32 / 1e9)
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+@testable import PlatetopCore
+
+/// The Swift LPRNet forward pass against PyTorch (training/lprnet.py).
+struct RecognizeLPRNetTests {
+    static var torchPresent: Bool { FileManager.default.isExecutableFile(atPath: RecognizeFixtures.python) }
+
+    /// A tiny random model of the family (gray, widths 8/16/24/12, 11 classes) exported by
+    /// training/make_tiny_golden.py with golden logits at batch 3 (per-image context).
+    @Test(.enabled(if: torchPresent)) func tinyGoldenMatchesPyTorch() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-tiny-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard let run = RecognizeFixtures.runPython(["training/make_tiny_golden.py", dir]), run.status == 0 else {
+            print("skipping tinyGoldenMatchesPyTorch: /usr/bin/python3 with torch unavailable")
+            return
+        }
+        let r = try LPRNetRecognizer(modelPath: dir + "/tiny.safetensors", maxBatch: 2)
+        #expect(r.info.widths == [8, 16, 24, 12])
+        #expect(r.info.classCount == 11 && r.info.blankIndex == 10)
+        #expect(r.info.colorOrder == .gray && r.info.name == "tiny-golden")
+        #expect(r.info.patterns == ["^[0-9]{4}$"])
+        #expect(r.info.parameterCount == Int(run.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let input = try #require(RecognizeFixtures.readFloats(dir + "/inputs.f32"))
+        let golden = try #require(RecognizeFixtures.readFloats(dir + "/logits.f32"))
+        #expect(input.count == 3 * 24 * 94 && golden.count == 3 * 11 * 18)
+        // Batch 3 with maxBatch 2 also exercises chunking.
+        let logits = input.withUnsafeBufferPointer { r.logits(planarInput: $0.baseAddress!, batch: 3) }
+        let flat = logits.flatMap { $0 }
+        #expect(flat.count == golden.count)
+        let diff = zip(flat, golden).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(diff < 1e-4, "max abs diff \(diff)")
+    }
+
+    /// Per-image context: an image's logits do not depend on what else is in the batch.
+    @Test func logitsAreBatchIndependent() throws {
+        let model = try LPRNetModel(file: SafeTensorsFile(bytes: RecognizeFixtures.tinyModelBytes()))
+        let r = try LPRNetRecognizer(model: model, maxBatch: 4)
+        var rng = RecognizeFixtures.RNG(state: 5)
+        let n = 24 * 94
+        var x = (0..<(3 * n)).map { _ in rng.float(1) }
+        for i in (2 * n)..<(3 * n) { x[i] *= 3 }
+        let together = x.withUnsafeBufferPointer { r.logits(planarInput: $0.baseAddress!, batch: 3) }
+        for k in 0..<3 {
+            let alone = x.withUnsafeBufferPointer { r.logits(planarInput: $0.baseAddress! + k * n, batch: 1) }[0]
+            let d = zip(alone, together[k]).map { abs($0 - $1) }.max()!
+            #expect(d < 1e-5)
+        }
+        #expect(together[0] != together[2])
+    }
+
+    /// Two workers (image-parallel micro-batches) and bigger micro-batches give the same logits
+    /// as one worker with micro-batch 1.
+    @Test func threadsAndMicroBatchesAgree() throws {
+        let model = try LPRNetModel(file: SafeTensorsFile(bytes: RecognizeFixtures.tinyModelBytes()))
+        var rng = RecognizeFixtures.RNG(state: 8)
+        let x = (0..<(5 * 24 * 94)).map { _ in rng.float(1) }
+        let base = try LPRNetRecognizer(model: model, maxBatch: 8, threads: 1)
+        let reference = x.withUnsafeBufferPointer { base.logits(planarInput: $0.baseAddress!, batch: 5) }
+        for (threads, micro) in [(2, 1), (2, 2), (1, 3)] {
+            let r = try LPRNetRecognizer(model: model, maxBatch: 8, threads: threads, microBatch: micro)
+            let l = x.withUnsafeBufferPointer { r.logits(planarInput: $0.baseAddress!, batch: 5) }
+            for i in 0..<5 { #expect(zip(l[i], reference[i]).map { abs($0 - $1) }.max()! < 1e-5, "threads \(threads) micro \(micro)") }
+        }
+        #expect(reference[0] != reference[1])
+    }
+
+    /// `recognize` preprocesses crops of any size and decodes; a crop already 94x24 gives the same
+    /// logits as its planar normalisation fed directly.
+    @Test func recognizeUsesWritePlanarPreprocessing() throws {
+        let model = try LPRNetModel(file: SafeTensorsFile(bytes: RecognizeFixtures.tinyModelBytes()))
+        let r = try LPRNetRecognizer(model: model, maxBatch: 2)
+        var rng = RecognizeFixtures.RNG(state: 11)
+        let img = PixelImage(width: 94, height: 24, format: .gray8, pixels: (0..<(94 * 24)).map { _ in UInt8(rng.int(256)) })
+        let direct = img.pixels.map { (Float($0) - 127.5) * 0.0078125 }
+        let a = r.logits(for: [img])[0]
+        let b = direct.withUnsafeBufferPointer { r.logits(planarInput: $0.baseAddress!, batch: 1) }[0]
+        #expect(zip(a, b).map { abs($0 - $1) }.max()! < 1e-5)
+        let reads = try r.recognize([img, img.resized(width: 120, height: 30), img])
+        #expect(reads.count == 3)
+        #expect(reads[0] == reads[2])
+        #expect(reads[0] == CTCDecoder.greedy.decode(logits: a, classCount: 5, timeSteps: 18,
+                                                     alphabet: model.info.alphabet, blankIndex: 4))
+    }
+
+    // MARK: - Seed parity (needs ../shared/data/seed-lprnet and /usr/bin/python3 with torch)
+
+    static let referenceDir = "/tmp/platetop-seed"
+
+    /// Makes /tmp/platetop-seed with training/seed_reference.py when missing; nil with a reason when impossible.
+    static func seedReference() -> String? {
+        let files = ["seed.safetensors", "reference.tsv", "inputs.f32", "logits.f32"]
+        if files.allSatisfy({ FileManager.default.fileExists(atPath: referenceDir + "/" + $0) }) { return nil }
+        guard let run = RecognizeFixtures.runPython(["training/seed_reference.py", RecognizeFixtures.seedDataDir, referenceDir]) else {
+            return "/usr/bin/python3 missing"
+        }
+        return run.status == 0 ? nil : "seed_reference.py failed (torch/cv2 missing?): \(run.output.suffix(300))"
+    }
+
+    /// All 1000 seed test crops, from the exact float inputs PyTorch saw: every string equals
+    /// PyTorch's, logits within 1e-3, and 894 match their labels.
+    @Test(.enabled(if: RecognizeFixtures.seedDataPresent)) func seedParityWithPyTorch() throws {
+        if let reason = Self.seedReference() {
+            print("skipping seedParityWithPyTorch: \(reason)")
+            return
+        }
+        let dir = Self.referenceDir
+        let r = try LPRNetRecognizer(modelPath: dir + "/seed.safetensors", maxBatch: 16)
+        #expect(r.info.widths == [64, 128, 256, 256])
+        #expect(r.info.parameterCount == 446_976)
+        #expect(r.info.macsPerImage > 144_300_000 && r.info.macsPerImage < 144_500_000)
+        #expect(r.info.alphabet.count == 68 && r.info.alphabet[67] == "-" && r.info.alphabet[0] == "京")
+        #expect(r.info.colorOrder == .bgr && r.info.mean == 127.5 && r.info.scale == 0.0078125)
+        let rows = try String(contentsOfFile: dir + "/reference.tsv", encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let input = try #require(RecognizeFixtures.readFloats(dir + "/inputs.f32"))
+        let golden = try #require(RecognizeFixtures.readFloats(dir + "/logits.f32"))
+        let n = rows.count, per = r.inputCount, lc = r.logitCount
+        #expect(n == 1000 && input.count == n * per && golden.count == n * lc)
+        var output = [Float](repeating: 0, count: n * lc)
+        input.withUnsafeBufferPointer { inp in
+            output.withUnsafeMutableBufferPointer { r.forward(planarInput: inp.baseAddress!, batch: n, into: $0.baseAddress!) }
+        }
+        var maxDiff: Float = 0, sameAsTorch = 0, correct = 0
+        var mismatches: [String] = []
+        for i in 0..<n {
+            for j in 0..<lc { maxDiff = max(maxDiff, abs(output[i * lc + j] - golden[i * lc + j])) }
+            let read = output.withUnsafeBufferPointer {
+                CTCDecoder.greedy.decode(logits: UnsafeBufferPointer(rebasing: $0[(i * lc)..<((i + 1) * lc)]), classCount: 68,
+                                         timeSteps: 18, alphabet: r.info.alphabet, blankIndex: 67)
+            }
+            if read.text == rows[i][1] { sameAsTorch += 1 } else { mismatches.append("\(rows[i][0]): \(read.text) vs \(rows[i][1])") }
+            if read.text == rows[i][2] { correct += 1 }
+        }
+        #expect(sameAsTorch == n, "\(mismatches.prefix(5))")
+        #expect(maxDiff <= 1e-3, "max abs logit diff \(maxDiff)")
+        #expect(correct == 894)
+        print("seed parity: \(sameAsTorch)/\(n) strings equal PyTorch, \(correct) correct, max abs logit diff \(maxDiff)")
+        // Batch 1 gives the same as batch 16 (the seed's reference is defined at batch 1).
+        let first = input.withUnsafeBufferPointer { r.logits(planarInput: $0.baseAddress!, batch: 1) }[0]
+        #expect(zip(first, output[0..<lc]).map { abs($0 - $1) }.max()! < 1e-4)
+    }
+}

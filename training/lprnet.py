@@ -1,0 +1,135 @@
+"""The LPRNet family shared by the converter, the reference script and training.
+
+With the default widths this is the seed architecture of sirius-ai/LPRNet_Pytorch
+(`model/LPRNet.py`), with identical state_dict keys (`backbone.N.*`, `container.0.*`).
+
+widths = (c0, b1, b2, head):
+  backbone.0   conv 3x3 in_channels -> c0            (+ BN 1, ReLU 2: kept f0)
+  backbone.3   max-pool 3x3 stride 1
+  backbone.4   small_basic_block c0 -> b1            (+ BN 5, ReLU 6: kept f1)
+  backbone.7   MaxPool3d (1,3,3) stride (2,1,2): keeps channels 0,2,4,... -> ceil(b1/2)
+  backbone.8   small_basic_block ceil(b1/2) -> b2    (+ BN 9, ReLU 10)
+  backbone.11  small_basic_block b2 -> b2            (+ BN 12, ReLU 13: kept f2)
+  backbone.14  MaxPool3d (1,3,3) stride (4,1,2): keeps channels 0,4,8,... -> ceil(b2/4)
+  backbone.16  conv (1,4) ceil(b2/4) -> head         (+ BN 17, ReLU 18)
+  backbone.20  conv (13,1) head -> class_num         (+ BN 21, ReLU 22: kept f3)
+  container.0  conv 1x1 (c0 + b1 + b2 + class_num) -> class_num, then mean over H.
+
+Input is fixed at [N, in_channels, 24, 94]; logits are [N, class_num, 18].
+"""
+import torch
+import torch.nn as nn
+
+INPUT_WIDTH = 94
+INPUT_HEIGHT = 24
+TIME_STEPS = 18
+
+
+class small_basic_block(nn.Module):  # noqa: N801 (seed name, keeps `.block.N` keys)
+    def __init__(self, ch_in, ch_out):
+        super().__init__()
+        mid = ch_out // 4
+        self.block = nn.Sequential(
+            nn.Conv2d(ch_in, mid, kernel_size=1),
+            nn.ReLU(),
+            nn.Conv2d(mid, mid, kernel_size=(3, 1), padding=(1, 0)),
+            nn.ReLU(),
+            nn.Conv2d(mid, mid, kernel_size=(1, 3), padding=(0, 1)),
+            nn.ReLU(),
+            nn.Conv2d(mid, ch_out, kernel_size=1),
+        )
+
+    def forward(self, x):
+        return self.block(x)
+
+
+def _channel_stride_pool(x, channel_stride):
+    """MaxPool3d((1,3,3), (s,1,2)) applied to a 4-D tensor, as the seed does.
+
+    PyTorch treats a 4-D input of MaxPool3d as unbatched (C=N, D=channels, H, W), so the
+    depth stride picks channels 0, s, 2s, ... . Written explicitly so it is well defined for
+    any batch size and matches the seed exactly."""
+    return nn.functional.max_pool2d(x[:, ::channel_stride], kernel_size=3, stride=(1, 2))
+
+
+class _ChannelStridePool(nn.Module):
+    def __init__(self, channel_stride):
+        super().__init__()
+        self.channel_stride = channel_stride
+
+    def forward(self, x):
+        return _channel_stride_pool(x, self.channel_stride)
+
+
+class LPRNet(nn.Module):
+    def __init__(self, class_num, in_channels=3, widths=(64, 128, 256, 256), dropout_rate=0.5,
+                 per_sample_context=True):
+        super().__init__()
+        c0, b1, b2, head = widths
+        self.class_num = class_num
+        self.in_channels = in_channels
+        self.widths = tuple(widths)
+        self.per_sample_context = per_sample_context
+        b1_kept = (b1 + 1) // 2
+        b2_kept = (b2 + 3) // 4
+        self.backbone = nn.Sequential(
+            nn.Conv2d(in_channels, c0, kernel_size=3, stride=1),      # 0
+            nn.BatchNorm2d(c0),
+            nn.ReLU(),                                                # 2 -> f0
+            nn.MaxPool2d(kernel_size=3, stride=1),                    # 3 (== MaxPool3d (1,3,3) s 1)
+            small_basic_block(c0, b1),                                # 4
+            nn.BatchNorm2d(b1),
+            nn.ReLU(),                                                # 6 -> f1
+            _ChannelStridePool(2),                                    # 7
+            small_basic_block(b1_kept, b2),                           # 8
+            nn.BatchNorm2d(b2),
+            nn.ReLU(),                                                # 10
+            small_basic_block(b2, b2),                                # 11
+            nn.BatchNorm2d(b2),                                       # 12
+            nn.ReLU(),                                                # 13 -> f2
+            _ChannelStridePool(4),                                    # 14
+            nn.Dropout(dropout_rate),
+            nn.Conv2d(b2_kept, head, kernel_size=(1, 4), stride=1),   # 16
+            nn.BatchNorm2d(head),
+            nn.ReLU(),                                                # 18
+            nn.Dropout(dropout_rate),
+            nn.Conv2d(head, class_num, kernel_size=(13, 1), stride=1),  # 20
+            nn.BatchNorm2d(class_num),
+            nn.ReLU(),                                                # 22 -> f3
+        )
+        self.container = nn.Sequential(
+            nn.Conv2d(c0 + b1 + b2 + class_num, class_num, kernel_size=(1, 1), stride=(1, 1)),
+        )
+
+    def forward(self, x):
+        keep = []
+        for i, layer in enumerate(self.backbone.children()):
+            x = layer(x)
+            if i in (2, 6, 13, 22):
+                keep.append(x)
+        context = []
+        for i, f in enumerate(keep):
+            if i in (0, 1):
+                f = nn.functional.avg_pool2d(f, kernel_size=5, stride=5)
+            elif i == 2:
+                f = nn.functional.avg_pool2d(f, kernel_size=(4, 10), stride=(4, 2))
+            sq = f * f
+            if self.per_sample_context:
+                m = sq.mean(dim=(1, 2, 3), keepdim=True)
+            else:
+                m = sq.mean()  # seed: one scalar over the whole batch
+            context.append(f / m)
+        x = torch.cat(context, 1)
+        x = self.container(x)
+        return x.mean(dim=2)
+
+    def parameter_count(self):
+        """Learnable parameters (conv weights/biases, BN affine); 446,976 for the seed."""
+        return sum(p.numel() for p in self.parameters())
+
+    def use_seed_pools(self):
+        """Swaps the channel-stride pools for the seed's literal nn.MaxPool3d modules (same
+        result on 4-D input; used by the reference and benchmark scripts for fidelity)."""
+        self.backbone[7] = nn.MaxPool3d(kernel_size=(1, 3, 3), stride=(2, 1, 2))
+        self.backbone[14] = nn.MaxPool3d(kernel_size=(1, 3, 3), stride=(4, 1, 2))
+        return self
