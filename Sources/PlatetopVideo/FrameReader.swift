@@ -7,22 +7,9 @@ import Glibc
 import Darwin
 #endif
 
-/// A thread-safe, one-way stop flag shared between a ``FrameReader`` (on its decode queue) and
-/// whoever wants it to stop (the UI queue, a signal handler's queue, a test).
-///
-/// FFmpeg's blocking calls poll it through their interrupt callback, so a request also unblocks an
-/// open or read that is waiting on a silent server.
-public final class StopSignal: Sendable {
-    private let flag = Atomic<Bool>(false)
-
-    public init() {}
-
-    /// Asks the reader to stop. Safe from any thread; idempotent.
-    public func request() { flag.store(true, ordering: .releasing) }
-
-    /// Whether a stop was requested.
-    public var isRequested: Bool { flag.load(ordering: .acquiring) }
-}
+/// The stop flag a ``FrameReader`` polls from FFmpeg's interrupt callback: the pipeline's
+/// ``StopFlag`` (PlatetopCore), so one request stops both the pipeline and a blocked open/read.
+public typealias StopSignal = StopFlag
 
 /// Decodes the video stream of a file, an `rtsp://` / `http(s)://` URL, or a V4L2 device (`/dev/videoN`)
 /// into Swift-owned ``DecodedFrame`` values.

@@ -29,6 +29,6 @@ public struct SourceInfo: Sendable, Equatable {
 public final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
     public init() {}
-    public func request() { flag.store(true, ordering: .relaxed) }
-    public var isRequested: Bool { flag.load(ordering: .relaxed) }
+    public func request() { flag.store(true, ordering: .releasing) }
+    public var isRequested: Bool { flag.load(ordering: .acquiring) }
 }

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import PlatetopCore
+import PlatetopDashboard
+import PlatetopVideo
+
+/// `platetop info`: where models and themes were found, and what a model is.
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the model, theme folders and library versions in use.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func run() throws {
+        let path = try ModelPaths.recognizer(explicit: modelOptions.model)
+        let model: LPRNetModel
+        do { model = try LPRNetModel(contentsOf: path) } catch { throw RuntimeFailure("cannot load model '\(path)': \(error)") }
+        let i = model.info
+        Output.line("model: \(path)")
+        Output.line("  name: \(i.name)")
+        Output.line("  description: \(i.description)")
+        Output.line("  input: \(i.inputWidth)x\(i.inputHeight)x\(i.inputChannels) \(i.colorOrder.rawValue), (x - \(i.mean)) * \(i.scale)")
+        Output.line("  classes: \(i.classCount) (blank \(i.blankIndex)): \(i.alphabet.joined())")
+        Output.line("  widths: \(i.widths.map(String.init).joined(separator: "/")), parameters: \(i.parameterCount), MACs per plate: \(i.macsPerImage)")
+        if !i.patterns.isEmpty { Output.line("  patterns: \(i.patterns.joined(separator: "  "))") }
+        Output.line("themes: \(ThemeLoader.searchDirectories(executablePath: CommandLine.arguments[0]).joined(separator: ":"))")
+        Output.line("ffmpeg: \(FFmpegVersion.libavformat)")
+    }
+}
