@@ -19,7 +19,7 @@ extension MonitorSession {
                 let b = plate.box
                 Output.line("{\"type\":\"read\",\"stream\":\(jsonString(spec.name)),\"frame\":\(result.frameIndex),\"pts\":\(jsonNumber(result.ptsSeconds, digits: 6)),\"text\":\(jsonString(plate.read.text)),\"confidence\":\(jsonNumber(Double(plate.read.confidence))),\"roi\":[\(b.x),\(b.y),\(b.width),\(b.height)]}")
             }
-            if plate.read.text.isEmpty {
+            if plate.read.text.count < spec.minLength {
                 reason = .noPlateFound
                 continue
             }

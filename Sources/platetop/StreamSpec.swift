@@ -13,6 +13,8 @@ struct StreamSpec: Sendable {
     var modelPath: String?
     var maxFPS: Double?
     var minConfidence: Float = 0.5
+    /// Reads shorter than this (partial plates entering the region) never join events.
+    var minLength: Int = 4
     var patterns: [String] = []
     var watchlistPath: String?
     var logPath: String?
