@@ -36,7 +36,8 @@ struct Platetop: ParsableCommand {
 }
 
 /// A failure at run time (not a usage error): printed as one line, exit 1 unless stated.
-struct RuntimeFailure: Error {
+struct RuntimeFailure: Error, CustomStringConvertible {
+    var description: String { message }
     let message: String
     var exitCode: Int32 = 1
     init(_ message: String, exitCode: Int32 = 1) {
