@@ -167,6 +167,16 @@ struct FrameReaderErrorTests {
         #expect(FFmpegLog.recentLines().contains { $0.contains("moov atom not found") })
     }
 
+    @Test("an audio-only file has no video stream")
+    func audioOnly() throws {
+        let dir = try makeTempDirectory("audio")
+        let path = dir + "/tone.wav"
+        try ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=0.5", path])
+        let error = #expect(throws: FFmpegError.self) { try FrameReader(source: path) }
+        #expect(error?.description.contains("Stream not found") == true, "\(String(describing: error))")
+        #expect(error?.call.hasPrefix("av_find_best_stream") == true)
+    }
+
     @Test("an mp4 cut mid-way gives frames, then ends or throws FFmpegError")
     func truncatedMiddle() throws {
         let source = try Clips.fastStart.get()
