@@ -117,7 +117,7 @@ struct FrameReaderTests {
         let span = paced.last!.ptsSeconds - paced.first!.ptsSeconds
         #expect(wall >= span - 0.02 && wall >= 0.9, "realtime took \(wall) s for \(span) s of video")
         #expect(wall < span + 1.0)
-        #expect(fastTime < 0.9, "fast took \(fastTime) s")
+        #expect(fastTime < wall - 0.3, "fast took \(fastTime) s, realtime \(wall) s")
     }
 
     @Test("requestStop ends a realtime read early")
