@@ -9,6 +9,9 @@ import Testing
         ("rtsp://tok3n@camera.local/stream1", "rtsp://***@camera.local/stream1"),
         ("http://user:pa:ss@host", "http://user:***@host"),                 // password holding ':'
         ("rtsp://admin:p@ss@cam/live", "rtsp://admin:***@cam/live"),          // password holding '@'
+        ("rtsp://admin:(p[a]ss)@[::1]:554/x", "rtsp://admin:***@[::1]:554/x"), // brackets in the password, IPv6 host
+        ("avformat_open_input(rtsp://u:pw@cam)", "avformat_open_input(rtsp://u:***@cam)"),
+        ("cannot open 'rtsp://u:pw@cam/live': refused", "cannot open 'rtsp://u:***@cam/live': refused"),
         ("rtsp://camera.local/stream1", "rtsp://camera.local/stream1"),        // nothing to mask
         ("rtsp://camera.local/a@b", "rtsp://camera.local/a@b"),                // '@' in the path only
         ("/dev/video0", "/dev/video0"),

@@ -131,6 +131,8 @@ struct StreamFolder {
         #expect(c.log == "/var/log/platetop.jsonl")
         #expect(c.detector == .init(minScore: 0.3, width: nil))
         #expect(try parse("url = \"x.mp4\"\ndetector = true\n").detector == .init())
+        #expect(try parse("url = \"x.mp4\"\ndetector = { min_score = 0.4, width = 640 }\n").detector
+            == .init(minScore: 0.4, width: 640))
         #expect(try parse("url = \"x.mp4\"\nroi = \"1,2,30,40\"\ndetector = false\n").usesDetector == false)
         #expect(try parse("url = \"http://cam/mjpeg\"\nmax_fps = 2.5\n").maxFPS == 2.5)
         #expect(try parse("url = \"file:/data/a.mp4\"\n").url == "file:/data/a.mp4")

@@ -114,7 +114,7 @@ public enum Credentials {
     /// Characters that end a URL's authority (and so its user info) inside free text.
     private static func endsAuthority(_ c: Unicode.Scalar) -> Bool {
         switch c {
-        case "/", "?", "#", "\"", "'", "<", ">", "`", "(", ")", "[", "]", "{", "}", "|", "\\": return true
+        case "/", "?", "#", "\"", "'", "<", ">", "`": return true
         default: return c.properties.isWhitespace || c.value < 0x20 || c.value == 0x7F
         }
     }
