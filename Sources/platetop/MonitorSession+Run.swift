@@ -235,6 +235,11 @@ extension MonitorSession {
     /// Prints the summary (after the terminal was restored), writes the dump, returns the exit code.
     private func finish(exitCode: Int32) throws -> Int32 {
         let all = events.withLock { $0 }
+        let failures = runners.compactMap { $0.pipeline.failure }
+        // A stream that failed before producing anything: just the one-line error.
+        if let first = failures.first, all.isEmpty, exitCode == 0 {
+            throw RuntimeFailure(first)
+        }
         var resightings: [String: PlateTracker.Resightings] = [:]
         for r in runners { resightings.merge(r.tracker.resightings) { a, _ in a } }
         let summary = ExitSummary(events: all, resightings: resightings)
@@ -259,12 +264,10 @@ extension MonitorSession {
                 throw RuntimeFailure(String(describing: error))
             }
         }
-        var failures: [String] = []
         for r in runners {
             let s = r.pipeline.stats
             let wall = Date().timeIntervalSince(startTime)
             Output.errorLine("summary: stream=\(jsonString(r.spec.name)) decoded=\(s.framesDecoded) recognized=\(s.framesRecognized) dropped=\(s.framesDropped) skipped=\(s.framesSkipped) events=\(all.filter { $0.stream == r.spec.name }.count) wall_s=\(jsonNumber(wall, digits: 2)) decode_fps=\(jsonNumber(wall > 0 ? Double(s.framesDecoded) / wall : 0, digits: 1))")
-            if let f = r.pipeline.failure { failures.append(f) }
         }
         if let first = failures.first, exitCode == 0 {
             throw RuntimeFailure(first)
