@@ -194,7 +194,11 @@ extension MonitorSession {
         let runner = runners[min(selected, runners.count - 1)]
         let stats = runner.pipeline.stats
         let info = runner.pipeline.sourceInfo
-        let view = runner.live.withLock { $0 }
+        let view = runner.live.withLock { v in
+            let copy = v
+            v.droppedAtLastSnapshot = stats.framesDropped
+            return copy
+        }
         let mode: DashboardState.Mode
         switch runner.pipeline.state {
         case .connecting: mode = .reconnecting(attempt: 0, inSeconds: 0)
@@ -206,7 +210,7 @@ extension MonitorSession {
         }
         var reason = view.reason
         if case .reconnecting = runner.pipeline.state { reason = .reconnecting }
-        if stats.framesDropped > 0 && reason == .none { reason = .none }
+        if stats.framesDropped > view.droppedAtLastSnapshot && reason == .none { reason = .frameDropped }
         let timeFormatter = DateFormatter()
         timeFormatter.dateFormat = "HH:mm:ss"
         let history = events.withLock { $0 }.reversed().prefix(1000).map { e in

@@ -51,6 +51,8 @@ final class MonitorSession: @unchecked Sendable {
         var preview: DashboardState.Preview?
         var reason: DashboardState.NoReadReason = .none
         var lastReadPts = -Double.infinity
+        /// Dropped-frame count at the previous snapshot (a rise shows "frame dropped").
+        var droppedAtLastSnapshot = 0
     }
 
     let settings: Settings
