@@ -1,0 +1,299 @@
+import COpenBLAS
+import Foundation
+
+/// A scored box in some pixel space (floats, top-left origin).
+public struct DetectedBox: Sendable, Equatable {
+    public var x: Float, y: Float, width: Float, height: Float
+    public var score: Float
+
+    public init(x: Float, y: Float, width: Float, height: Float, score: Float) {
+        self.x = x; self.y = y; self.width = width; self.height = height; self.score = score
+    }
+
+    /// Intersection over union (0 when either box is empty).
+    public func iou(_ o: DetectedBox) -> Float {
+        let ix = max(0, min(x + width, o.x + o.width) - max(x, o.x))
+        let iy = max(0, min(y + height, o.y + o.height) - max(y, o.y))
+        let inter = ix * iy
+        let union = width * height + o.width * o.height - inter
+        return union > 0 ? inter / union : 0
+    }
+}
+
+/// The raw network output for one input: `channels x gridHeight x gridWidth` floats, planar.
+/// Channel 0 is the heat-map logit, 1-2 the centre offset in cells, 3-4 log(size / stride).
+public struct DetectorOutput: Sendable {
+    public let gridWidth: Int
+    public let gridHeight: Int
+    public let stride: Int
+    public let values: [Float]
+
+    public init(gridWidth: Int, gridHeight: Int, stride: Int, values: [Float]) {
+        precondition(values.count == DetectorModel.outputChannels * gridWidth * gridHeight)
+        self.gridWidth = gridWidth; self.gridHeight = gridHeight; self.stride = stride; self.values = values
+    }
+
+    @inline(__always) public func value(channel: Int, x: Int, y: Int) -> Float {
+        values[(channel * gridHeight + y) * gridWidth + x]
+    }
+
+    /// Heat-map peaks (3x3 local maxima of the logit, ties kept) whose sigmoid score is at least
+    /// `minScore`, decoded to boxes in input pixels, best first, at most `limit`.
+    public func peaks(minScore: Float, limit: Int = 100) -> [DetectedBox] {
+        let clamped = min(max(minScore, 1e-6), 1 - 1e-6)
+        let minLogit = log(clamped / (1 - clamped))
+        var found: [DetectedBox] = []
+        let s = Float(stride)
+        for y in 0..<gridHeight {
+            for x in 0..<gridWidth {
+                let v = value(channel: 0, x: x, y: y)
+                guard v >= minLogit else { continue }
+                var isPeak = true
+                for dy in -1...1 where isPeak {
+                    for dx in -1...1 where dx != 0 || dy != 0 {
+                        let nx = x + dx, ny = y + dy
+                        if nx >= 0, ny >= 0, nx < gridWidth, ny < gridHeight, value(channel: 0, x: nx, y: ny) > v {
+                            isPeak = false; break
+                        }
+                    }
+                }
+                guard isPeak else { continue }
+                let cx = (Float(x) + value(channel: 1, x: x, y: y)) * s
+                let cy = (Float(y) + value(channel: 2, x: x, y: y)) * s
+                let w = exp(min(value(channel: 3, x: x, y: y), 12)) * s
+                let h = exp(min(value(channel: 4, x: x, y: y), 12)) * s
+                found.append(DetectedBox(x: cx - w / 2, y: cy - h / 2, width: w, height: h, score: 1 / (1 + exp(-v))))
+            }
+        }
+        found.sort { $0.score > $1.score }
+        return Array(found.prefix(max(limit, 0)))
+    }
+}
+
+/// Greedy non-maximum suppression: keeps boxes best first, dropping any whose IoU with a kept
+/// box exceeds `iouThreshold`; at most `limit` boxes.
+public func nonMaximumSuppression(_ boxes: [DetectedBox], iouThreshold: Float, limit: Int = .max) -> [DetectedBox] {
+    var kept: [DetectedBox] = []
+    for b in boxes.sorted(by: { $0.score > $1.score }) {
+        if kept.count >= limit { break }
+        if kept.allSatisfy({ $0.iou(b) <= iouThreshold }) { kept.append(b) }
+    }
+    return kept
+}
+
+/// Finds plates anywhere in a frame with a ``DetectorModel`` (CPU, im2col + OpenBLAS `sgemm`).
+///
+/// The frame is resized (half-pixel bilinear) to `options.inputWidth` wide, keeping its aspect
+/// (height rounded to a multiple of the model stride), run through the network, heat-map peaks
+/// above `options.minScore` are decoded to boxes, suppressed with NMS, mapped back to frame
+/// pixels and expanded by `options.cropMargin` on each side for the recognizer's crop.
+///
+/// **Thread confinement.** Owns scratch buffers reused on every call (reallocated only when the
+/// input size changes); not `Sendable`: create and use it on one queue.
+public final class PlateDetector: PlateLocator {
+    /// Tunables; all have sensible defaults.
+    public struct Options: Sendable, Equatable {
+        /// Lowest heat-map score (0...1) that counts as a plate.
+        public var minScore: Float = 0.3
+        /// Width of the network input in pixels (nil: the model's own `input_width`, 640).
+        public var inputWidth: Int? = nil
+        /// Boxes overlapping a better one by more than this IoU are dropped.
+        public var nmsThreshold: Float = 0.3
+        /// Most plates returned per frame.
+        public var maxDetections: Int = 16
+        /// The crop grows by this fraction of the box width (height) on the left and right (top and bottom).
+        public var cropMargin: Double = 0.08
+        /// OpenBLAS threads used by `locate` (the count is process-global and set on each call).
+        public var threads: Int = 1
+
+        public init(minScore: Float = 0.3, inputWidth: Int? = nil, nmsThreshold: Float = 0.3,
+                    maxDetections: Int = 16, cropMargin: Double = 0.08, threads: Int = 1) {
+            self.minScore = minScore; self.inputWidth = inputWidth; self.nmsThreshold = nmsThreshold
+            self.maxDetections = maxDetections; self.cropMargin = cropMargin; self.threads = threads
+        }
+    }
+
+    /// Why options are unusable.
+    public struct InvalidOptions: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let model: DetectorModel
+    public let options: Options
+    public var info: DetectorInfo { model.info }
+
+    private var buffers: [UnsafeMutablePointer<Float>] = []
+    private var bufferSizes: [Int] = []
+
+    public convenience init(modelPath: String, options: Options = Options()) throws {
+        try self.init(model: DetectorModel(contentsOf: modelPath), options: options)
+    }
+
+    public init(model: DetectorModel, options: Options = Options()) throws {
+        guard options.minScore > 0, options.minScore < 1 else {
+            throw InvalidOptions(description: "detector min score \(options.minScore) must be between 0 and 1 (exclusive)")
+        }
+        if let w = options.inputWidth, w < 32 || w > 4096 {
+            throw InvalidOptions(description: "detector input width \(w) must be 32...4096")
+        }
+        guard options.nmsThreshold >= 0, options.nmsThreshold <= 1 else {
+            throw InvalidOptions(description: "detector NMS threshold \(options.nmsThreshold) must be 0...1")
+        }
+        guard options.maxDetections >= 1, options.cropMargin >= 0, options.cropMargin <= 2,
+              options.threads >= 1, options.threads <= 64 else {
+            throw InvalidOptions(description: "detector options out of range (maxDetections >= 1, cropMargin 0...2, threads 1...64)")
+        }
+        self.model = model
+        self.options = options
+    }
+
+    deinit {
+        for (p, n) in zip(buffers, bufferSizes) { p.deinitialize(count: n); p.deallocate() }
+    }
+
+    /// The network input size used for a `frameWidth x frameHeight` frame.
+    public func inputSize(frameWidth: Int, frameHeight: Int) -> (width: Int, height: Int) {
+        let w = options.inputWidth ?? model.info.inputWidth
+        let s = model.info.stride
+        let h = Int((Double(frameHeight) * Double(w) / Double(max(frameWidth, 1)) / Double(s)).rounded()) * s
+        return (w, max(s, h))
+    }
+
+    /// Plates in `frame`, best first: box in frame pixels, detector score, crop with margin.
+    public func locate(in frame: PixelImage) throws -> [PlateCandidate] {
+        guard frame.width >= 2, frame.height >= 2 else { return [] }
+        let boxes = detect(in: frame)
+        let bounds = frame.bounds
+        return boxes.compactMap { b in
+            let box = Self.pixelRect(b, margin: 0, in: bounds)
+            let cropRect = Self.pixelRect(b, margin: options.cropMargin, in: bounds)
+            guard let box, let cropRect else { return nil }
+            return PlateCandidate(box: box, score: b.score, crop: frame.cropped(to: cropRect))
+        }
+    }
+
+    /// Detections in frame pixels (floats, unclamped), after NMS, best first.
+    public func detect(in frame: PixelImage) -> [DetectedBox] {
+        let (w, h) = inputSize(frameWidth: frame.width, frameHeight: frame.height)
+        let out = output(for: frame, width: w, height: h)
+        let sx = Float(frame.width) / Float(w), sy = Float(frame.height) / Float(h)
+        let peaks = out.peaks(minScore: options.minScore, limit: options.maxDetections * 8)
+        return nonMaximumSuppression(peaks, iouThreshold: options.nmsThreshold, limit: options.maxDetections).map {
+            DetectedBox(x: $0.x * sx, y: $0.y * sy, width: $0.width * sx, height: $0.height * sy, score: $0.score)
+        }
+    }
+
+    /// The raw network output for `frame` resized to `width x height`.
+    public func output(for frame: PixelImage, width: Int, height: Int) -> DetectorOutput {
+        let c = model.info.colorOrder.channels
+        let input = buffer(0, count: c * width * height)
+        frame.writePlanar(width: width, height: height, order: model.info.colorOrder,
+                          mean: model.info.mean, scale: model.info.scale, into: input)
+        return forward(planar: input, width: width, height: height)
+    }
+
+    /// The raw network output for an already normalised planar input `[channels][height][width]`.
+    public func output(planarInput: [Float], width: Int, height: Int) -> DetectorOutput {
+        let c = model.info.colorOrder.channels
+        precondition(planarInput.count == c * width * height, "planar input must hold channels * height * width floats")
+        let input = buffer(0, count: planarInput.count)
+        planarInput.withUnsafeBufferPointer { input.update(from: $0.baseAddress!, count: $0.count) }
+        return forward(planar: input, width: width, height: height)
+    }
+
+    private func forward(planar input: UnsafeMutablePointer<Float>, width: Int, height: Int) -> DetectorOutput {
+        if openblas_get_num_threads() != Int32(options.threads) { openblas_set_num_threads(Int32(options.threads)) }
+        var x = input, w = width, h = height
+        for (i, l) in model.layers.enumerated() {
+            let ow = l.outputSize(w), oh = l.outputSize(h)
+            precondition(ow >= 1 && oh >= 1, "detector input \(width)x\(height) is too small")
+            let n = ow * oh
+            let y = buffer(2 + (i % 2), count: l.outC * n)
+            let src: UnsafeMutablePointer<Float>
+            if l.k == 1, l.stride == 1, l.padding == 0 {
+                src = x
+            } else {
+                src = buffer(1, count: l.kk * n)
+                im2col(x, channels: l.inC, h: h, w: w, conv: l, oh: oh, ow: ow, into: src)
+            }
+            l.weight.withUnsafeBufferPointer { wp in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(l.outC), Int32(n), Int32(l.kk),
+                            1, wp.baseAddress, Int32(l.kk), src, Int32(n), 0, y, Int32(n))
+            }
+            l.bias.withUnsafeBufferPointer { bp in
+                for o in 0..<l.outC {
+                    let row = y + o * n, b = bp[o]
+                    if l.relu {
+                        for j in 0..<n { row[j] = max(row[j] + b, 0) }
+                    } else {
+                        for j in 0..<n { row[j] += b }
+                    }
+                }
+            }
+            x = y; w = ow; h = oh
+        }
+        let values = Array(UnsafeBufferPointer(start: x, count: DetectorModel.outputChannels * w * h))
+        return DetectorOutput(gridWidth: w, gridHeight: h, stride: model.info.stride, values: values)
+    }
+
+    /// `col[(c*k + ky)*k + kx][oy*ow + ox] = x[c][oy*s - p + ky*d][ox*s - p + kx*d]` (0 outside).
+    private func im2col(_ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, conv l: DetectorConv,
+                        oh: Int, ow: Int, into col: UnsafeMutablePointer<Float>) {
+        let k = l.k, s = l.stride, d = l.dilation, p = l.padding
+        for c in 0..<channels {
+            let plane = x + c * h * w
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    let dst = col + ((c * k + ky) * k + kx) * oh * ow
+                    let offX = kx * d - p
+                    // Valid output columns: 0 <= ox*s + offX < w.
+                    let ox0 = offX >= 0 ? 0 : (-offX + s - 1) / s
+                    let ox1 = min(ow, w - offX > 0 ? (w - offX - 1) / s + 1 : 0)
+                    for oy in 0..<oh {
+                        let row = dst + oy * ow
+                        let sy = oy * s + ky * d - p
+                        if sy < 0 || sy >= h || ox1 <= ox0 {
+                            row.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        if ox0 > 0 { row.update(repeating: 0, count: ox0) }
+                        let srcRow = plane + sy * w + offX
+                        if s == 1 {
+                            (row + ox0).update(from: srcRow + ox0, count: ox1 - ox0)
+                        } else {
+                            for ox in ox0..<ox1 { row[ox] = srcRow[ox * s] }
+                        }
+                        if ox1 < ow { (row + ox1).update(repeating: 0, count: ow - ox1) }
+                    }
+                }
+            }
+        }
+    }
+
+    private func buffer(_ slot: Int, count: Int) -> UnsafeMutablePointer<Float> {
+        while buffers.count <= slot {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+            p.initialize(to: 0)
+            buffers.append(p); bufferSizes.append(1)
+        }
+        if bufferSizes[slot] < count {
+            buffers[slot].deinitialize(count: bufferSizes[slot]); buffers[slot].deallocate()
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            p.initialize(repeating: 0, count: count)
+            buffers[slot] = p; bufferSizes[slot] = count
+        }
+        return buffers[slot]
+    }
+
+    /// `b` grown by `margin` of its size on each side, rounded outwards and clamped to `bounds`;
+    /// nil when less than 2x2 pixels remain.
+    static func pixelRect(_ b: DetectedBox, margin: Double, in bounds: PixelRect) -> PixelRect? {
+        let mx = Double(b.width) * margin, my = Double(b.height) * margin
+        let x0 = max(Double(bounds.x), (Double(b.x) - mx).rounded(.down))
+        let y0 = max(Double(bounds.y), (Double(b.y) - my).rounded(.down))
+        let x1 = min(Double(bounds.maxX), (Double(b.x + b.width) + mx).rounded(.up))
+        let y1 = min(Double(bounds.maxY), (Double(b.y + b.height) + my).rounded(.up))
+        guard x1 - x0 >= 2, y1 - y0 >= 2 else { return nil }
+        return PixelRect(x: Int(x0), y: Int(y0), width: Int(x1 - x0), height: Int(y1 - y0))
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+@testable import PlatetopCore
+
+/// Hand-made detector models built in Swift.
+enum DetectorFixtures {
+    static func metadata(stride: Int = 1, layers: String = #"[{"stride":1,"dilation":1,"padding":0,"relu":false}]"#,
+                         inputWidth: Int = 32) -> [String: String] {
+        ["platetop.architecture": "centernet-tiny", "platetop.architecture_version": "1",
+         "platetop.name": "hand", "platetop.layers": layers, "platetop.stride": String(stride),
+         "platetop.color_order": "rgb", "platetop.input_channels": "3",
+         "platetop.mean": "0", "platetop.scale": "1", "platetop.input_width": String(inputWidth)]
+    }
+
+    /// One 1x1 layer: heat logit = 0.1 * R - 10 (R = 255 gives 15.5, R = 0 gives -10), offsets
+    /// 0.5, log sizes from the biases (`logW`, `logH`); stride 1.
+    static func oneByOne(logW: Float, logH: Float) -> [(name: String, shape: [Int], values: [Float])] {
+        let w: [Float] = [0.1, 0, 0,  0, 0, 0,  0, 0, 0,  0, 0, 0,  0, 0, 0]
+        return [("layers.0.weight", [5, 3, 1, 1], w), ("layers.0.bias", [5], [-10, 0.5, 0.5, logW, logH])]
+    }
+
+    static func model(_ tensors: [(name: String, shape: [Int], values: [Float])], _ meta: [String: String]) throws -> DetectorModel {
+        try DetectorModel(file: SafeTensorsFile(bytes: SafeTensorsFile.serialize(tensors, metadata: meta)))
+    }
+}
+
+struct DetectorGoldenTests {
+    static var pythonPresent: Bool { FileManager.default.isExecutableFile(atPath: RecognizeFixtures.python) }
+
+    /// A small random detector (random BN statistics folded on export) from
+    /// training/detector/make_golden.py: Swift output equals PyTorch's on all 5 channels.
+    @Test(.enabled(if: pythonPresent)) func randomDetectorMatchesPyTorch() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-det-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard let run = RecognizeFixtures.runPython(["training/detector/make_golden.py", dir]) else { return }
+        if run.output.contains("No module named") {
+            print("skipping randomDetectorMatchesPyTorch: /usr/bin/python3 lacks torch or numpy")
+            return
+        }
+        #expect(run.status == 0, "make_golden.py failed: \(run.output)")
+        guard run.status == 0 else { return }
+        let detector = try PlateDetector(modelPath: dir + "/detector.safetensors")
+        #expect(detector.info.stride == 8 && detector.info.layerCount == 9 && detector.info.name == "golden-random")
+        let golden = try SafeTensorsFile(contentsOf: dir + "/golden.safetensors")
+        let input = try #require(golden.tensors["input"]), expected = try #require(golden.tensors["output"])
+        #expect(input.shape == [3, 45, 70] && expected.shape == [5, 6, 9])
+        let out = detector.output(planarInput: input.values, width: 70, height: 45)
+        #expect(out.gridWidth == 9 && out.gridHeight == 6)
+        #expect(detector.model.gridSize(width: 70, height: 45) == (9, 6))
+        let diff = zip(out.values, expected.values).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(out.values.count == expected.values.count)
+        #expect(diff <= 1e-3, "max abs diff \(diff)")
+        // Not all zero: the comparison means something.
+        #expect((expected.values.map(abs).max() ?? 0) > 0.1)
+    }
+}
+
+struct DetectorDecodeTests {
+    /// A 5 x gh x gw output with the heat logits given (-10 elsewhere) and constant regressions.
+    func output(w: Int, h: Int, stride: Int = 8, heat: [(x: Int, y: Int, logit: Float)],
+                offset: (Float, Float) = (0.5, 0.5), logSize: (Float, Float) = (0, 0)) -> DetectorOutput {
+        var v = [Float](repeating: 0, count: 5 * w * h)
+        for i in 0..<(w * h) {
+            v[i] = -10; v[w * h + i] = offset.0; v[2 * w * h + i] = offset.1
+            v[3 * w * h + i] = logSize.0; v[4 * w * h + i] = logSize.1
+        }
+        for p in heat { v[p.y * w + p.x] = p.logit }
+        return DetectorOutput(gridWidth: w, gridHeight: h, stride: stride, values: v)
+    }
+
+    @Test func singlePeakDecodesCentreAndSize() {
+        // Cell (3, 2), offset (0.25, 0.75), size exp(ln 4) * 8 = 32 x exp(ln 1.5) * 8 = 12.
+        let out = output(w: 8, h: 6, heat: [(3, 2, 2), (4, 2, 1), (3, 3, 0.5)], offset: (0.25, 0.75),
+                         logSize: (log(4), log(1.5)))
+        let peaks = out.peaks(minScore: 0.3)
+        #expect(peaks.count == 1)  // the neighbours are not local maxima
+        let b = peaks[0]
+        #expect(abs(b.x - (3.25 * 8 - 16)) < 1e-4 && abs(b.y - (2.75 * 8 - 6)) < 1e-4)
+        #expect(abs(b.width - 32) < 1e-3 && abs(b.height - 12) < 1e-3)
+        #expect(abs(b.score - 1 / (1 + exp(-2))) < 1e-5)
+    }
+
+    @Test func minScoreFiltersAndPeaksAreSortedBestFirst() {
+        let out = output(w: 10, h: 10, heat: [(1, 1, -1), (5, 5, 3), (8, 2, 0)])
+        // sigmoid: -1 -> 0.27, 3 -> 0.95, 0 -> 0.5
+        let all = out.peaks(minScore: 0.2)
+        #expect(all.map(\.score).count == 3)
+        #expect(all.map(\.score) == all.map(\.score).sorted(by: >))
+        #expect(abs(all[0].x - (5.5 * 8 - 4)) < 1e-4)
+        #expect(out.peaks(minScore: 0.4).count == 2)
+        #expect(out.peaks(minScore: 0.9).count == 1)
+        #expect(out.peaks(minScore: 0.2, limit: 1).count == 1)
+    }
+
+    @Test func nmsKeepsBestOfOverlappingAndAllDisjoint() {
+        let a = DetectedBox(x: 0, y: 0, width: 10, height: 10, score: 0.9)
+        let b = DetectedBox(x: 1, y: 1, width: 10, height: 10, score: 0.95)   // IoU with a = 81/119
+        let c = DetectedBox(x: 30, y: 0, width: 10, height: 10, score: 0.5)
+        let d = DetectedBox(x: 5, y: 0, width: 10, height: 10, score: 0.8)    // IoU with b = 54/146 = 0.37
+        #expect(abs(a.iou(b) - 81 / 119) < 1e-6)
+        let kept = nonMaximumSuppression([a, b, c, d], iouThreshold: 0.3)
+        #expect(kept == [b, c])
+        let loose = nonMaximumSuppression([a, b, c, d], iouThreshold: 0.5)
+        #expect(loose == [b, d, c])
+        #expect(nonMaximumSuppression([a, b, c, d], iouThreshold: 0.5, limit: 2) == [b, d])
+        #expect(nonMaximumSuppression([], iouThreshold: 0.3).isEmpty)
+    }
+
+    /// End to end with a hand-made 1x1 model: a bright red spot in a 64x32 frame, input width 32
+    /// (scale 2): the box comes back in frame pixels and the crop carries the margin, clamped.
+    @Test func locateMapsBoxesToFramePixelsWithMargin() throws {
+        let model = try DetectorFixtures.model(DetectorFixtures.oneByOne(logW: log(10), logH: log(4)),
+                                               DetectorFixtures.metadata())
+        var px = [UInt8](repeating: 0, count: 64 * 32 * 3)
+        // 2x2 red block at frame (20..21, 10..11) -> input pixel (10, 5).
+        for y in 10...11 { for x in 20...21 { px[(y * 64 + x) * 3] = 255 } }
+        // Another at the top-left corner -> input (0, 0): its crop is clamped to the frame.
+        for y in 0...1 { for x in 0...1 { px[(y * 64 + x) * 3] = 255 } }
+        let frame = PixelImage(width: 64, height: 32, format: .rgb24, pixels: px)
+        let det = try PlateDetector(model: model, options: .init(minScore: 0.5, cropMargin: 0.1))
+        #expect(det.inputSize(frameWidth: 64, frameHeight: 32) == (32, 16))
+        let found = try det.locate(in: frame)
+        #expect(found.count == 2)
+        let mid = try #require(found.first { $0.box.x > 10 })
+        // centre (10.5, 5.5) input -> (21, 11) frame; size 10x4 input -> 20x8 frame.
+        #expect(mid.box == PixelRect(x: 11, y: 7, width: 20, height: 8))
+        #expect(mid.crop.width == 24 && mid.crop.height == 10)  // 20 + 2*2, 8 + 2*0.8 rounded out
+        #expect(mid.score > 0.99)
+        let corner = try #require(found.first { $0.box.x == 0 })
+        #expect(corner.box == PixelRect(x: 0, y: 0, width: 11, height: 5))
+        #expect(corner.crop.width == 13 && corner.crop.height == 6)
+        // A black frame has no plates.
+        #expect(try det.locate(in: PixelImage(width: 64, height: 32, format: .rgb24)).isEmpty)
+    }
+
+    @Test func rejectsBadOptions() throws {
+        let model = try DetectorFixtures.model(DetectorFixtures.oneByOne(logW: 0, logH: 0), DetectorFixtures.metadata())
+        #expect(throws: PlateDetector.InvalidOptions.self) { try PlateDetector(model: model, options: .init(minScore: 1.5)) }
+        #expect(throws: PlateDetector.InvalidOptions.self) { try PlateDetector(model: model, options: .init(inputWidth: 8)) }
+    }
+}
+
+struct DetectorModelValidationTests {
+    func message(_ tensors: [(name: String, shape: [Int], values: [Float])], _ meta: [String: String]) -> String? {
+        do {
+            _ = try DetectorFixtures.model(tensors, meta)
+            return nil
+        } catch {
+            return String(describing: error)
+        }
+    }
+
+    @Test func validModelLoadsWithInfo() throws {
+        let m = try DetectorFixtures.model(DetectorFixtures.oneByOne(logW: 0, logH: 0), DetectorFixtures.metadata())
+        #expect(m.info.stride == 1 && m.info.parameterCount == 20 && m.info.inputWidth == 32)
+        #expect(m.multiplyAdds(width: 4, height: 2) == 5 * 3 * 8)
+    }
+
+    @Test func errorsNameTheTensorOrKey() {
+        let good = DetectorFixtures.oneByOne(logW: 0, logH: 0)
+        let meta = DetectorFixtures.metadata()
+        #expect(message(Array(good.dropLast()), meta) == "tensor 'layers.0.bias': missing")
+        let wrongShape = [("layers.0.weight", [5, 1, 1, 1], [Float](repeating: 0, count: 5)), good[1]]
+        #expect(message(wrongShape, meta)?.hasPrefix("tensor 'layers.0.weight': shape [5, 1, 1, 1]") == true)
+        let fourOut = [("layers.0.weight", [4, 3, 1, 1], [Float](repeating: 0, count: 12)), ("layers.0.bias", [4], [Float](repeating: 0, count: 4))]
+        #expect(message(fourOut, meta)?.contains("the last layer needs 5") == true)
+        #expect(message(good + [("extra", [1], [0])], meta) == "tensor 'extra': unexpected in a centernet-tiny detector")
+        let nan = [good[0], ("layers.0.bias", [5], [0, 0, .nan, 0, 0])]
+        #expect(message(nan, meta) == "tensor 'layers.0.bias': non-finite values")
+        var m2 = meta; m2["platetop.architecture"] = "lprnet"
+        #expect(message(good, m2)?.contains("not centernet-tiny") == true)
+        var m3 = meta; m3["platetop.stride"] = "8"
+        #expect(message(good, m3) == "detector metadata: stride 8 but the layers' strides multiply to 1")
+        var m4 = meta; m4.removeValue(forKey: "platetop.layers")
+        #expect(message(good, m4) == "detector metadata: missing \"platetop.layers\"")
+        var m5 = meta; m5["platetop.layers"] = "[{\"stride\":1}]"
+        #expect(message(good, m5)?.contains("is not a JSON list") == true)
+        for text in [message(Array(good.dropLast()), meta), message(nan, meta)] {
+            #expect(text?.contains("\n") == false)
+        }
+    }
+}

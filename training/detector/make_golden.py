@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Golden data for the Swift detector test: a small random detector (random BN statistics, so
+folding is exercised) and its PyTorch output on a random input.
+
+  make_golden.py OUT_DIR   ->  OUT_DIR/detector.safetensors, OUT_DIR/golden.safetensors
+golden.safetensors holds `input` [3, H, W] (normalised planar) and `output` [5, h, w].
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, ".."))
+from detnet import SPEC, DetNet, export  # noqa: E402
+from safetensors_io import save  # noqa: E402
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(3)
+    spec = [(6, 2, 1), (8, 2, 1), (8, 1, 2)] + [(c // 4, s, d) for c, s, d in SPEC[2:]]
+    m = DetNet(spec)
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.3, 0.3)
+                mod.running_var.uniform_(0.5, 2.0)
+                mod.weight.uniform_(0.5, 1.5)
+                mod.bias.uniform_(-0.2, 0.2)
+        m.head.bias.uniform_(-0.5, 0.5)
+    m.eval()
+    export(m, os.path.join(out, "detector.safetensors"), name="golden-random")
+    x = torch.randn(1, 3, 45, 70)
+    with torch.no_grad():
+        y = m(x)
+    save(os.path.join(out, "golden.safetensors"),
+         {"input": x[0].numpy().astype(np.float32), "output": y[0].numpy().astype(np.float32)})
+    print(tuple(y.shape))
+
+
+if __name__ == "__main__":
+    main()
