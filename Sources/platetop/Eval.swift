@@ -11,7 +11,9 @@ struct Eval: ParsableCommand {
         Labels come from DIR/labels.csv (file,plate) when present, else from each file name's stem up \
         to the first '-' or '_'. A CSV file may be given instead of a folder (paths relative to it). \
         Prints each mismatch as FILE<TAB>EXPECTED<TAB>GOT and, as its last line, \
-        accuracy: CORRECT/TOTAL (PERCENT%).
+        accuracy: CORRECT/TOTAL (PERCENT%). Without --roi, images of at least 320x160 go through the plate \
+        detector (when models/detector.safetensors is present) and count as correct when one detected \
+        plate reads exactly the label (GOT lists the reads, best detector score first, joined by '|').
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -79,6 +81,7 @@ struct Eval: ParsableCommand {
         guard !samples.isEmpty else { throw RuntimeFailure("no labelled images in '\(path)'") }
         let batchSize = 16
         let recognizer = try modelOptions.loadRecognizer(maxBatch: batchSize)
+        let detector = region == nil ? try modelOptions.detectorFlags.loadForImages() : nil
         var predictionLines: [String] = []
         var correct = 0, total = 0
         var start = 0
@@ -90,6 +93,20 @@ struct Eval: ParsableCommand {
             for s in chunk {
                 do {
                     var image = try ImageFile.load(path: s.path)
+                    if let detector, DetectorFlags.isFullFrame(image) {
+                        let found = try detector.locate(in: image)
+                        let reads = found.isEmpty ? [] : try recognizer.recognize(found.map(\.crop))
+                        total += 1
+                        let got = reads.map(\.text).joined(separator: "|")
+                        if reads.contains(where: { $0.text == s.label }) {
+                            correct += 1
+                        } else {
+                            Output.line("\(s.name)\t\(s.label)\t\(got)")
+                        }
+                        let best = reads.first { $0.text == s.label } ?? reads.first
+                        predictionLines.append("\(s.name)\t\(s.label)\t\(got)\t\((best?.confidence ?? 0).confidenceText)")
+                        continue
+                    }
                     if let region {
                         image = image.cropped(to: try region.resolve(frameWidth: image.width, frameHeight: image.height))
                     }

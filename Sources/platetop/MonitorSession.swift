@@ -68,8 +68,15 @@ final class MonitorSession: @unchecked Sendable {
         threshold = Mutex(specs.first?.minConfidence ?? 0.5)
         var logs: [String: DetectionLog] = [:]
         for spec in specs {
-            guard spec.roi != nil else {
-                throw RuntimeFailure("stream '\(spec.name)': no --roi given and no plate detector is available; pass --roi x,y,w,h")
+            // Without a fixed region the full-frame detector locates plates (loaded here once to validate it).
+            var detector: (path: String, options: PlateDetector.Options)?
+            if spec.roi == nil {
+                guard let path = try settings.modelOptions.detectorFlags.modelPath() else {
+                    throw RuntimeFailure("stream '\(spec.name)': no --roi given and no plate detector is available; pass --roi x,y,w,h")
+                }
+                let options = settings.modelOptions.detectorFlags.options(fileMinScore: spec.detectorMinScore, fileWidth: spec.detectorWidth)
+                _ = try DetectorFlags.load(path: path, options: options)
+                detector = (path, options)
             }
             // The model is loaded once here to validate it and read its name; each pipeline loads its own copy.
             let modelPath = try ModelPaths.recognizer(explicit: spec.modelPath ?? settings.modelOptions.model)
@@ -113,7 +120,8 @@ final class MonitorSession: @unchecked Sendable {
             if let path = log.map({ _ in settings.logPathOverride ?? spec.logPath ?? DetectionLog.defaultPath(stream: Self.fileSafe(spec.name), date: startTime) }) {
                 trackerWithSequence.setNextSequence(DetectionLog.lastSequence(path: path, stream: spec.name) + 1, for: spec.name)
             }
-            let runner = makeRunner(spec: spec, modelPath: modelPath, tracker: trackerWithSequence, log: log, modelName: probe.info.name)
+            let runner = makeRunner(spec: spec, modelPath: modelPath, detector: detector, tracker: trackerWithSequence, log: log,
+                                    modelName: probe.info.name)
             runners.append(runner)
         }
     }
@@ -122,7 +130,8 @@ final class MonitorSession: @unchecked Sendable {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
     }
 
-    private func makeRunner(spec: StreamSpec, modelPath: String, tracker: PlateTracker, log: DetectionLog?, modelName: String) -> StreamRunner {
+    private func makeRunner(spec: StreamSpec, modelPath: String, detector: (path: String, options: PlateDetector.Options)?,
+                            tracker: PlateTracker, log: DetectionLog?, modelName: String) -> StreamRunner {
         var config = PipelineConfig()
         config.pace = spec.isLive ? .fast : settings.pace
         config.maxRecognitionFPS = spec.maxFPS
@@ -153,7 +162,8 @@ final class MonitorSession: @unchecked Sendable {
             return (ReaderSource(reader, url: url, display: display, secrets: secrets), info)
         }, makeStage: { [threads = settings.modelOptions.threads, decoder = settings.modelOptions.ctcDecoder, keep = !settings.headless] in
             let recognizer = try LPRNetRecognizer(modelPath: modelPath, maxBatch: 4, threads: threads, decoder: decoder)
-            return PlateStage(recognizer: recognizer, region: region, keepFrames: keep)
+            let plateDetector = try detector.map { try DetectorFlags.load(path: $0.path, options: $0.options) }
+            return PlateStage(recognizer: recognizer, region: region, detector: plateDetector, keepFrames: keep)
         })
         let runner = StreamRunner(spec: spec, pipeline: pipeline, region: region, tracker: tracker, log: log, modelName: modelName)
         pipeline.onResult = { [unowned self, unowned runner] result in self.handle(result, runner: runner) }

@@ -16,6 +16,8 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Recognizer threads.")
     var threads: Int = 1
 
+    @OptionGroup var detectorFlags: DetectorFlags
+
     enum DecoderKind: String, ExpressibleByArgument, CaseIterable { case greedy, beam }
 
     var ctcDecoder: CTCDecoder { decoder == .greedy ? .greedy : .beam(width: beamWidth) }

@@ -10,15 +10,17 @@ final class RegionBox: Sendable {
     func set(_ region: RegionOfInterest?) { value.withLock { $0 = region } }
 }
 
-/// Locate (fixed region) + recognize, confined to the recognize queue.
+/// Locate (fixed region, else the full-frame detector) + recognize, confined to the recognize queue.
 final class PlateStage: RecognitionStage {
     let recognizer: LPRNetRecognizer
     let region: RegionBox
+    let detector: PlateDetector?
     let keepFrames: Bool
 
-    init(recognizer: LPRNetRecognizer, region: RegionBox, keepFrames: Bool) {
+    init(recognizer: LPRNetRecognizer, region: RegionBox, detector: PlateDetector? = nil, keepFrames: Bool) {
         self.recognizer = recognizer
         self.region = region
+        self.detector = detector
         self.keepFrames = keepFrames
     }
 
@@ -36,6 +38,8 @@ final class PlateStage: RecognitionStage {
             } catch {
                 throw RuntimeFailure(String(describing: error))
             }
+        } else if let detector {
+            candidates = try detector.locate(in: frame.image)
         }
         let locateMs = Self.milliseconds(since: t0)
         let t1 = ContinuousClock.now

@@ -13,7 +13,7 @@ struct Platetop: ParsableCommand {
         (bad file, unreachable stream, bad model), 64 usage error, 130 after SIGINT (Ctrl-C).
         """,
         version: "0.1.0",
-        subcommands: [Replay.self, Watch.self, Read.self, Eval.self, Bench.self, Info.self, Keys.self])
+        subcommands: [Replay.self, Watch.self, Read.self, Eval.self, DetectEval.self, Bench.self, Info.self, Keys.self])
 
     /// Runs a subcommand; runtime failures print one line `platetop: …` to stderr and exit 1.
     static func main() {

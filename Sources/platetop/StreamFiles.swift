@@ -41,6 +41,8 @@ enum StreamFiles {
         s.secrets = c.secrets
         s.transport = c.transport.rawValue
         s.roi = c.roi
+        s.detectorMinScore = c.detector?.minScore
+        s.detectorWidth = c.detector?.width
         s.modelPath = c.model
         s.maxFPS = c.maxFPS
         if let v = c.minConfidence { s.minConfidence = Float(v) }

@@ -12,6 +12,9 @@ struct StreamSpec: Sendable {
     var secrets: [String] = []
     var transport: String = "tcp"
     var roi: RegionOfInterest?
+    /// The stream file's `[detector]` settings (command-line flags win).
+    var detectorMinScore: Double?
+    var detectorWidth: Int?
     var modelPath: String?
     var maxFPS: Double?
     var minConfidence: Float = 0.5
