@@ -1,0 +1,29 @@
+#!/bin/sh
+# Detector + recognizer throughput on a 1080p H.264 file, pinned to one core.
+#   training/detector/bench_1080p.sh [VAL_DIR] [RECOGNIZER]
+# Makes a 12 s 1920x1080 25 fps H.264 clip from validation composites (each shown for 5
+# frames), builds platetop in release mode and times
+#   taskset -c 0 platetop replay --headless --no-drop --no-log CLIP
+# (every frame decoded, detected and its plates read; --no-drop so none is skipped).
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+VAL=${1:-/work/cache/platetop-det/val}
+MODEL=${2:-}
+CLIP=${CLIP:-/work/cache/platetop-det/bench-1080p.mp4}
+if [ ! -f "$CLIP" ]; then
+    nice -n 19 ffmpeg -loglevel error -y -framerate 5 -start_number 0 -i "$VAL/%06d.jpg" -frames:v 60 \
+        -vf "scale=1920:1080,fps=25" -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p "$CLIP"
+fi
+cd "$ROOT"
+swift build -c release --product platetop >/dev/null
+BIN=$(swift build -c release --show-bin-path)/platetop
+FRAMES=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$CLIP")
+set -- replay --headless --no-drop --no-log --detector "$ROOT/models/detector.safetensors"
+[ -n "$MODEL" ] && set -- "$@" --model "$MODEL"
+START=$(date +%s.%N)
+taskset -c 0 "$BIN" "$@" "$CLIP" > /tmp/platetop-bench-reads.jsonl 2>/tmp/platetop-bench-summary.txt
+END=$(date +%s.%N)
+READS=$(grep -c '"type":"read"' /tmp/platetop-bench-reads.jsonl || true)
+echo "$FRAMES frames 1920x1080 H.264, $READS plate reads, $(echo "$END - $START" | bc) s on one core:" \
+     "$(echo "scale=1; $FRAMES / ($END - $START)" | bc) fps (decode + detect + recognize)"

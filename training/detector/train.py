@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Train the platetop plate detector (detnet.DetNet) on composites from composite.py.
+
+  train.py --train /work/cache/platetop-det/train --val /work/cache/platetop-det/val \
+      --out /work/cache/platetop-det/run --steps 3000 --threads 2
+
+Samples are random 320x192 crops (half of them centred near a plate) of the 640x360 training
+frames; targets per stride-8 cell: Gaussian centre heat-map (CenterNet focal loss), centre
+offset and log size at the centre cell (L1).  Every --eval-every steps the model is run on
+--eval-n validation frames (resized to 640 wide, the Swift rule) and recall@IoU0.5 and false
+positives per frame at --min-score are printed; the best checkpoint (recall - FP/frame) is
+exported with BN folded to OUT/detector.safetensors.
+"""
+import argparse
+import csv
+import math
+import os
+import sys
+import time
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from detnet import MEAN, SCALE, STRIDE, DetNet, export  # noqa: E402
+
+
+def read_set(d):
+    frames = {}
+    with open(os.path.join(d, "boxes.csv")) as f:
+        for r in csv.DictReader(f):
+            fr = frames.setdefault(r["file"], [])
+            if r["x"] != "":
+                fr.append((float(r["x"]), float(r["y"]), float(r["w"]), float(r["h"])))
+    names = sorted(frames)
+    return [(os.path.join(d, n), frames[n]) for n in names]
+
+
+def load_rgb(path):
+    return cv2.cvtColor(cv2.imread(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def targets(boxes, gw, gh, s=STRIDE):
+    heat = np.zeros((gh, gw), np.float32)
+    reg = np.zeros((4, gh, gw), np.float32)
+    mask = np.zeros((gh, gw), np.float32)
+    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32)
+    for (x, y, w, h) in boxes:
+        cx, cy = (x + w / 2) / s, (y + h / 2) / s
+        ix, iy = int(math.floor(cx)), int(math.floor(cy))
+        if not (0 <= ix < gw and 0 <= iy < gh):
+            continue
+        sx, sy = max(0.6, w / s / 6), max(0.6, h / s / 6)
+        g = np.exp(-((xs - ix) ** 2) / (2 * sx * sx) - ((ys - iy) ** 2) / (2 * sy * sy))
+        heat = np.maximum(heat, g)
+        heat[iy, ix] = 1
+        reg[:, iy, ix] = [cx - ix, cy - iy, math.log(max(w, 1) / s), math.log(max(h, 1) / s)]
+        mask[iy, ix] = 1
+    return heat, reg, mask
+
+
+def sample(rng, item, cw, ch):
+    path, boxes = item
+    img = load_rgb(path)
+    H, W = img.shape[:2]
+    if boxes and rng.random() < 0.5:
+        x, y, w, h = boxes[rng.integers(0, len(boxes))]
+        cx, cy = x + w / 2 + rng.uniform(-cw * 0.4, cw * 0.4), y + h / 2 + rng.uniform(-ch * 0.4, ch * 0.4)
+        x0, y0 = int(np.clip(cx - cw / 2, 0, W - cw)), int(np.clip(cy - ch / 2, 0, H - ch))
+    else:
+        x0, y0 = int(rng.integers(0, W - cw + 1)), int(rng.integers(0, H - ch + 1))
+    # align to the stride so the grid matches full-frame inference
+    x0 -= x0 % STRIDE; y0 -= y0 % STRIDE
+    crop = img[y0:y0 + ch, x0:x0 + cw].astype(np.float32)
+    # photometric jitter
+    crop = crop * rng.uniform(0.75, 1.25) + rng.uniform(-20, 20)
+    if rng.random() < 0.2:
+        crop = np.repeat(crop.mean(2, keepdims=True), 3, 2)
+    crop = np.clip(crop, 0, 255)
+    bx = [(x - x0, y - y0, w, h) for (x, y, w, h) in boxes]
+    heat, reg, mask = targets(bx, cw // STRIDE, ch // STRIDE)
+    return (crop.transpose(2, 0, 1) - MEAN) * SCALE, heat, reg, mask
+
+
+def focal(logits, heat):
+    p = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
+    pos = heat.eq(1).float()
+    neg = 1 - pos
+    pl = -torch.log(p) * (1 - p) ** 2 * pos
+    nl = -torch.log(1 - p) * p ** 2 * (1 - heat) ** 4 * neg
+    n = pos.sum().clamp(min=1)
+    return (pl.sum() + nl.sum()) / n
+
+
+def decode(out, min_score, s=STRIDE, nms=0.3, limit=16):
+    heat = torch.sigmoid(out[0])
+    peak = F.max_pool2d(heat[None, None], 3, 1, 1)[0, 0]
+    keep = (heat >= peak) & (heat >= min_score)
+    ys, xs = torch.nonzero(keep, as_tuple=True)
+    boxes = []
+    for y, x in zip(ys.tolist(), xs.tolist()):
+        cx, cy = (x + out[1, y, x].item()) * s, (y + out[2, y, x].item()) * s
+        w, h = math.exp(min(out[3, y, x].item(), 12)) * s, math.exp(min(out[4, y, x].item(), 12)) * s
+        boxes.append((cx - w / 2, cy - h / 2, w, h, heat[y, x].item()))
+    boxes.sort(key=lambda b: -b[4])
+    kept = []
+    for b in boxes:
+        if len(kept) >= limit:
+            break
+        if all(iou(b, k) <= nms for k in kept):
+            kept.append(b)
+    return kept
+
+
+def iou(a, b):
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    u = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / u if u > 0 else 0
+
+
+def evaluate(model, items, min_score, width=640):
+    """recall@0.5, FP/frame on full frames resized to `width` (boxes scaled back)."""
+    model.eval()
+    tp = fp = npos = 0
+    with torch.no_grad():
+        for path, boxes in items:
+            img = load_rgb(path)
+            H, W = img.shape[:2]
+            h = max(STRIDE, int(round(H * width / W / STRIDE)) * STRIDE)
+            x = cv2.resize(img, (width, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+            x = torch.from_numpy(((x.transpose(2, 0, 1) - MEAN) * SCALE)[None].copy())
+            dets = decode(model(x)[0], min_score)
+            sx, sy = W / width, H / h
+            dets = [(d[0] * sx, d[1] * sy, d[2] * sx, d[3] * sy, d[4]) for d in dets]
+            used = set()
+            npos += len(boxes)
+            for d in dets:
+                best, bi = 0, -1
+                for i, g in enumerate(boxes):
+                    if i not in used and iou(d, g) > best:
+                        best, bi = iou(d, g), i
+                if best >= 0.5:
+                    used.add(bi); tp += 1
+                else:
+                    fp += 1
+    model.train()
+    return tp / max(npos, 1), fp / max(len(items), 1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--train", required=True)
+    ap.add_argument("--val", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--crop", default="320x192")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--eval-n", type=int, default=150)
+    ap.add_argument("--min-score", type=float, default=0.3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--limit-train", type=int, default=0)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    train = read_set(a.train)
+    if a.limit_train:
+        train = train[:a.limit_train]
+    val = read_set(a.val)[:a.eval_n]
+    cw, ch = (int(v) for v in a.crop.split("x"))
+    model = DetNet()
+    nparams = sum(p.numel() for p in model.parameters())
+    print(f"train frames {len(train)}, val frames {len(val)}, params {nparams}", flush=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.steps, pct_start=0.05)
+    best = -1e9
+    t0 = time.time()
+    for step in range(1, a.steps + 1):
+        batch = [sample(rng, train[rng.integers(0, len(train))], cw, ch) for _ in range(a.batch)]
+        x = torch.from_numpy(np.stack([b[0] for b in batch]).astype(np.float32))
+        heat = torch.from_numpy(np.stack([b[1] for b in batch]))
+        reg = torch.from_numpy(np.stack([b[2] for b in batch]))
+        mask = torch.from_numpy(np.stack([b[3] for b in batch]))
+        out = model(x)
+        lh = focal(out[:, 0], heat)
+        n = mask.sum().clamp(min=1)
+        lr_ = (F.l1_loss(out[:, 1:5], reg, reduction="none") * mask[:, None]).sum() / n
+        loss = lh + lr_
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 50 == 0:
+            el = time.time() - t0
+            print(f"{time.strftime('%H:%M:%S')} step {step}/{a.steps} heat {lh.item():.4f} reg {lr_.item():.4f} "
+                  f"{step / el:.2f} it/s", flush=True)
+        if step % a.eval_every == 0 or step == a.steps:
+            rec, fpf = evaluate(model, val, a.min_score)
+            score = rec - fpf
+            tag = ""
+            if score > best:
+                best = score
+                model.eval()
+                export(model, os.path.join(a.out, "detector.safetensors"),
+                       description=f"platetop plate detector, step {step}, {len(train)} composite frames",
+                       extra_meta={"platetop.training_steps": step})
+                model.train()
+                torch.save(model.state_dict(), os.path.join(a.out, "detector.pt"))
+                tag = " *best*"
+            print(f"{time.strftime('%H:%M:%S')} EVAL step {step} recall@0.5 {rec:.4f} fp/frame {fpf:.4f} "
+                  f"(min score {a.min_score}, {len(val)} frames){tag} elapsed {(time.time() - t0) / 60:.1f} min",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
