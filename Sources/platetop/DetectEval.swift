@@ -105,7 +105,7 @@ struct DetectEval: ParsableCommand {
             throw RuntimeFailure("no plate detector found (looked for models/detector.safetensors); pass --detector PATH")
         }
         var options = detectorFlags.options()
-        let reported = options.minScore
+        let reported = try DetectorFlags.load(path: modelPath, options: options).minScore
         options.minScore = min(reported, extra.min() ?? reported)
         let detector = try DetectorFlags.load(path: modelPath, options: options)
         let frames = try Self.frames(at: path)

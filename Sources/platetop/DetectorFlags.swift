@@ -11,7 +11,7 @@ struct DetectorFlags: ParsableArguments {
                                discussion: "Default: models/detector.safetensors when present."))
     var detector: String?
 
-    @Option(help: "Lowest detector score (0...1) for a plate to be read (default 0.3, or the stream file's).")
+    @Option(help: "Lowest detector score (0...1) for a plate to be read (default: the stream file's, else the model's calibrated score).")
     var detectorMinScore: Double?
 
     @Option(help: "Width in pixels frames are resized to for the detector (default: the model's, 640).")
@@ -40,7 +40,7 @@ struct DetectorFlags: ParsableArguments {
     /// Detector options: these flags, then the stream file's values, then the defaults.
     func options(fileMinScore: Double? = nil, fileWidth: Int? = nil) -> PlateDetector.Options {
         var o = PlateDetector.Options()
-        if let v = detectorMinScore ?? fileMinScore { o.minScore = Float(v) }
+        o.minScore = (detectorMinScore ?? fileMinScore).map(Float.init)
         o.inputWidth = detectorWidth ?? fileWidth
         return o
     }

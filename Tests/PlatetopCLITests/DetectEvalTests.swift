@@ -40,7 +40,7 @@ struct DetectEvalTests {
         let o = flags.options(fileMinScore: 0.2, fileWidth: 960)
         #expect(o.minScore == 0.6 && o.inputWidth == 960)
         let none = try DetectorFlags.parse([])
-        #expect(none.options().minScore == PlateDetector.Options().minScore && none.options().inputWidth == nil)
+        #expect(none.options().minScore == nil && none.options().inputWidth == nil)
         #expect(throws: (any Error).self) { try DetectorFlags.parse(["--detector-min-score", "1.5"]) }
         #expect(try DetectorFlags.parse(["--no-detector"]).modelPath() == nil)
         #expect(throws: RuntimeFailure.self) { try DetectorFlags.parse(["--detector", "/nonexistent/d.safetensors"]).modelPath() }

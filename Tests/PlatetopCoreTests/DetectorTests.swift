@@ -152,7 +152,13 @@ struct DetectorModelValidationTests {
 
     @Test func validModelLoadsWithInfo() throws {
         let m = try DetectorFixtures.model(DetectorFixtures.oneByOne(logW: 0, logH: 0), DetectorFixtures.metadata())
-        #expect(m.info.stride == 1 && m.info.parameterCount == 20 && m.info.inputWidth == 32)
+        #expect(m.info.stride == 1 && m.info.parameterCount == 20 && m.info.inputWidth == 32 && m.info.minScore == 0.3)
+        var meta = DetectorFixtures.metadata()
+        meta["platetop.min_score"] = "0.45"
+        let calibrated = try DetectorFixtures.model(DetectorFixtures.oneByOne(logW: 0, logH: 0), meta)
+        #expect(calibrated.info.minScore == 0.45)
+        #expect(try PlateDetector(model: calibrated).minScore == 0.45)
+        #expect(try PlateDetector(model: calibrated, options: .init(minScore: 0.2)).minScore == 0.2)
         #expect(m.multiplyAdds(width: 4, height: 2) == 5 * 3 * 8)
     }
 

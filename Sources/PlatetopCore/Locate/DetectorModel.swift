@@ -12,6 +12,8 @@ public struct DetectorInfo: Sendable, Equatable {
     public var scale: Float
     /// The input width the model was trained for (frames are resized to it by default).
     public var inputWidth: Int
+    /// The score threshold the model was calibrated for (`platetop.min_score`; 0.3 when absent).
+    public var minScore: Float
     /// Learnable values in the file (conv weights and biases).
     public var parameterCount: Int
     /// Number of convolution layers.
@@ -84,6 +86,12 @@ public struct DetectorModel: Sendable {
             throw ModelFileError("detector metadata: input_width \(inputWidth) outside 16...4096")
         }
 
+        var minScore: Float = 0.3
+        if meta["platetop.min_score"] != nil {
+            minScore = try float("platetop.min_score")
+            guard minScore > 0, minScore < 1 else { throw ModelFileError("detector metadata: min_score \(minScore) must be between 0 and 1") }
+        }
+
         struct LayerSpec: Decodable { let stride: Int; let dilation: Int; let padding: Int; let relu: Bool }
         let layersJSON = try required("platetop.layers")
         guard let specs = try? JSONDecoder().decode([LayerSpec].self, from: Data(layersJSON.utf8)) else {
@@ -132,7 +140,7 @@ public struct DetectorModel: Sendable {
         info = DetectorInfo(
             name: meta["platetop.name"] ?? "unnamed", description: meta["platetop.description"] ?? "",
             stride: stride, colorOrder: order, mean: mean, scale: scale, inputWidth: inputWidth,
-            parameterCount: layers.reduce(0) { $0 + $1.weight.count + $1.bias.count }, layerCount: layers.count)
+            minScore: minScore, parameterCount: layers.reduce(0) { $0 + $1.weight.count + $1.bias.count }, layerCount: layers.count)
     }
 
     /// Output grid (cells) for an input of `width x height` pixels.

@@ -93,8 +93,8 @@ public func nonMaximumSuppression(_ boxes: [DetectedBox], iouThreshold: Float, l
 public final class PlateDetector: PlateLocator {
     /// Tunables; all have sensible defaults.
     public struct Options: Sendable, Equatable {
-        /// Lowest heat-map score (0...1) that counts as a plate.
-        public var minScore: Float = 0.3
+        /// Lowest heat-map score (0...1) that counts as a plate (nil: the model's calibrated `min_score`).
+        public var minScore: Float? = nil
         /// Width of the network input in pixels (nil: the model's own `input_width`, 640).
         public var inputWidth: Int? = nil
         /// Boxes overlapping a better one by more than this IoU are dropped.
@@ -106,7 +106,7 @@ public final class PlateDetector: PlateLocator {
         /// OpenBLAS threads used by `locate` (the count is process-global and set on each call).
         public var threads: Int = 1
 
-        public init(minScore: Float = 0.3, inputWidth: Int? = nil, nmsThreshold: Float = 0.3,
+        public init(minScore: Float? = nil, inputWidth: Int? = nil, nmsThreshold: Float = 0.3,
                     maxDetections: Int = 16, cropMargin: Double = 0.08, threads: Int = 1) {
             self.minScore = minScore; self.inputWidth = inputWidth; self.nmsThreshold = nmsThreshold
             self.maxDetections = maxDetections; self.cropMargin = cropMargin; self.threads = threads
@@ -121,6 +121,8 @@ public final class PlateDetector: PlateLocator {
     public let model: DetectorModel
     public let options: Options
     public var info: DetectorInfo { model.info }
+    /// The score threshold in use: `options.minScore`, else the model's.
+    public var minScore: Float { options.minScore ?? model.info.minScore }
 
     private var buffers: [UnsafeMutablePointer<Float>] = []
     private var bufferSizes: [Int] = []
@@ -130,8 +132,8 @@ public final class PlateDetector: PlateLocator {
     }
 
     public init(model: DetectorModel, options: Options = Options()) throws {
-        guard options.minScore > 0, options.minScore < 1 else {
-            throw InvalidOptions(description: "detector min score \(options.minScore) must be between 0 and 1 (exclusive)")
+        if let s = options.minScore, !(s > 0 && s < 1) {
+            throw InvalidOptions(description: "detector min score \(s) must be between 0 and 1 (exclusive)")
         }
         if let w = options.inputWidth, w < 32 || w > 4096 {
             throw InvalidOptions(description: "detector input width \(w) must be 32...4096")
@@ -177,7 +179,7 @@ public final class PlateDetector: PlateLocator {
         let (w, h) = inputSize(frameWidth: frame.width, frameHeight: frame.height)
         let out = output(for: frame, width: w, height: h)
         let sx = Float(frame.width) / Float(w), sy = Float(frame.height) / Float(h)
-        let peaks = out.peaks(minScore: options.minScore, limit: options.maxDetections * 8)
+        let peaks = out.peaks(minScore: minScore, limit: options.maxDetections * 8)
         return nonMaximumSuppression(peaks, iouThreshold: options.nmsThreshold, limit: options.maxDetections).map {
             DetectedBox(x: $0.x * sx, y: $0.y * sy, width: $0.width * sx, height: $0.height * sy, score: $0.score)
         }
