@@ -1,18 +1,18 @@
 #!/bin/sh
 # Detector + recognizer throughput on a 1080p H.264 file, pinned to one core.
 #   training/detector/bench_1080p.sh [VAL_DIR] [RECOGNIZER]
-# Makes a 12 s 1920x1080 25 fps H.264 clip from validation composites (each shown for 5
+# Makes a 12 s 1920x1080 25 fps H.264 clip from validation composites (60 composites, each shown for 5
 # frames), builds platetop in release mode and times
 #   taskset -c 0 platetop replay --headless --no-drop --no-log CLIP
 # (every frame decoded, detected and its plates read; --no-drop so none is skipped).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-VAL=${1:-/work/cache/platetop-det/val}
+VAL=${1:-/work/cache/platetop-det/test}
 MODEL=${2:-}
 CLIP=${CLIP:-/work/cache/platetop-det/bench-1080p.mp4}
 if [ ! -f "$CLIP" ]; then
-    nice -n 19 ffmpeg -loglevel error -y -framerate 5 -start_number 0 -i "$VAL/%06d.jpg" -frames:v 60 \
+    nice -n 19 ffmpeg -loglevel error -y -framerate 5 -start_number 0 -i "$VAL/%06d.jpg" -frames:v 300 \
         -vf "scale=1920:1080,fps=25" -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p "$CLIP"
 fi
 cd "$ROOT"

@@ -8,8 +8,10 @@ Samples are random 320x192 crops (half of them centred near a plate) of the 640x
 frames; targets per stride-8 cell: Gaussian centre heat-map (CenterNet focal loss), centre
 offset and log size at the centre cell (L1).  Every --eval-every steps the model is run on
 --eval-n validation frames (resized to 640 wide, the Swift rule) and recall@IoU0.5 and false
-positives per frame at --min-score are printed; the best checkpoint (recall - FP/frame) is
-exported with BN folded to OUT/detector.safetensors.
+positives per frame at --min-score are printed, and the recall at the lowest score threshold
+(0.05 steps) with at most 0.05 false positives per frame; the best checkpoint by that calibrated
+recall is exported with BN folded, and that threshold as `platetop.min_score`, to
+OUT/detector.safetensors.
 """
 import argparse
 import csv
@@ -123,9 +125,12 @@ def iou(a, b):
     return inter / u if u > 0 else 0
 
 
-def evaluate(model, items, min_score, width=640):
-    """recall@0.5, FP/frame on full frames resized to `width` (boxes scaled back)."""
+def evaluate(model, items, min_score, width=640, max_fp=0.05):
+    """(recall@0.5, FP/frame) at `min_score`, and (recall, FP/frame, score) at the lowest score
+    threshold whose FP/frame is <= `max_fp`, on full frames resized to `width` (boxes scaled back)."""
     model.eval()
+    thresholds = [round(0.05 * i, 2) for i in range(1, 20)]
+    stats = {t: [0, 0] for t in thresholds}
     tp = fp = npos = 0
     with torch.no_grad():
         for path, boxes in items:
@@ -134,9 +139,13 @@ def evaluate(model, items, min_score, width=640):
             h = max(STRIDE, int(round(H * width / W / STRIDE)) * STRIDE)
             x = cv2.resize(img, (width, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
             x = torch.from_numpy(((x.transpose(2, 0, 1) - MEAN) * SCALE)[None].copy())
-            dets = decode(model(x)[0], min_score)
+            alld = decode(model(x)[0], min(min_score, thresholds[0]))
             sx, sy = W / width, H / h
-            dets = [(d[0] * sx, d[1] * sy, d[2] * sx, d[3] * sy, d[4]) for d in dets]
+            alld = [(d[0] * sx, d[1] * sy, d[2] * sx, d[3] * sy, d[4]) for d in alld]
+            for t in thresholds:
+                mt, mf = match([d for d in alld if d[4] >= t], boxes)
+                stats[t][0] += mt; stats[t][1] += mf
+            dets = [d for d in alld if d[4] >= min_score]
             used = set()
             npos += len(boxes)
             for d in dets:
@@ -149,7 +158,24 @@ def evaluate(model, items, min_score, width=640):
                 else:
                     fp += 1
     model.train()
-    return tp / max(npos, 1), fp / max(len(items), 1)
+    n = max(len(items), 1)
+    ok = [t for t in thresholds if stats[t][1] / n <= max_fp] or [thresholds[-1]]
+    t = ok[0]
+    return tp / max(npos, 1), fp / n, (stats[t][0] / max(npos, 1), stats[t][1] / n, t)
+
+
+def match(dets, boxes):
+    used, tp, fp = set(), 0, 0
+    for d in sorted(dets, key=lambda d: -d[4]):
+        best, bi = 0, -1
+        for i, g in enumerate(boxes):
+            if i not in used and iou(d, g) > best:
+                best, bi = iou(d, g), i
+        if best >= 0.5:
+            used.add(bi); tp += 1
+        else:
+            fp += 1
+    return tp, fp
 
 
 def main():
@@ -204,20 +230,21 @@ def main():
             print(f"{time.strftime('%H:%M:%S')} step {step}/{a.steps} heat {lh.item():.4f} reg {lr_.item():.4f} "
                   f"{step / el:.2f} it/s", flush=True)
         if step % a.eval_every == 0 or step == a.steps:
-            rec, fpf = evaluate(model, val, a.min_score)
-            score = rec - fpf
+            rec, fpf, (crec, cfp, ct) = evaluate(model, val, a.min_score)
+            score = crec
             tag = ""
             if score > best:
                 best = score
                 model.eval()
                 export(model, os.path.join(a.out, "detector.safetensors"),
                        description=f"platetop plate detector, step {step}, {len(train)} composite frames",
-                       extra_meta={"platetop.training_steps": step})
+                       extra_meta={"platetop.training_steps": step, "platetop.min_score": ct})
                 model.train()
                 torch.save(model.state_dict(), os.path.join(a.out, "detector.pt"))
                 tag = " *best*"
             print(f"{time.strftime('%H:%M:%S')} EVAL step {step} recall@0.5 {rec:.4f} fp/frame {fpf:.4f} "
-                  f"(min score {a.min_score}, {len(val)} frames){tag} elapsed {(time.time() - t0) / 60:.1f} min",
+                  f"(min score {a.min_score}, {len(val)} frames) | calibrated: score {ct} recall {crec:.4f} "
+                  f"fp/frame {cfp:.4f}{tag} elapsed {(time.time() - t0) / 60:.1f} min",
                   flush=True)
 
 
