@@ -193,6 +193,7 @@ def main():
     ap.add_argument("--min-score", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit-train", type=int, default=0)
+    ap.add_argument("--init", help="start from this detector.pt (fine-tuning; a new schedule)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -204,6 +205,8 @@ def main():
     val = read_set(a.val)[:a.eval_n]
     cw, ch = (int(v) for v in a.crop.split("x"))
     model = DetNet()
+    if a.init:
+        model.load_state_dict(torch.load(a.init))
     nparams = sum(p.numel() for p in model.parameters())
     print(f"train frames {len(train)}, val frames {len(val)}, params {nparams}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
