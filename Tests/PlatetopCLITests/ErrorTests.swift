@@ -61,6 +61,13 @@ struct ErrorTests {
         #expect(line.contains("320x240"))
     }
 
+    @Test("replay of a plain clip without --roi (no stream file, no detector)")
+    func noROI() throws {
+        let r = try CLI.platetop(["replay", try CLI.clip(), "--headless", "--no-log", "--model", CLI.tinyModel])
+        let line = expectOneLineFailure(r)
+        #expect(line.contains("--roi"))
+    }
+
     @Test("a malformed ROI is a usage error (64)")
     func malformedROI() throws {
         let r = try replay(try CLI.clip(), roi: "1,2,3")

@@ -35,7 +35,8 @@ struct LatinModelTests {
     func demoEvents() throws {
         let expected = try Self.expectedPlates()
         #expect(expected.count == 6)
-        #expect(try Self.fullRunTexts() == expected)
+        let texts = try Self.fullRunTexts()
+        #expect(texts == expected, "events \(texts), expected \(expected)")
     }
 
     @Test("SIGKILL during a realtime replay: the log holds a prefix of the full run's events")
