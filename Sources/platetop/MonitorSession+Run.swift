@@ -239,12 +239,7 @@ extension MonitorSession {
         for r in runners { resightings.merge(r.tracker.resightings) { a, _ in a } }
         let summary = ExitSummary(events: all, resightings: resightings)
         let headless = settings.headless
-        // A failed stream exits with exactly one `platetop: …` line on stderr: no table, no summary.
-        let failure = exitCode == 0 ? runners.lazy.compactMap({ $0.pipeline.failure }).first : nil
-        let print: (String) -> Void = { line in
-            guard failure == nil else { return }
-            headless ? Output.errorLine(line) : Output.line(line)
-        }
+        let print: (String) -> Void = { headless ? Output.errorLine($0) : Output.line($0) }
         if !settings.headless || !all.isEmpty {
             print(summary.table())
         }
@@ -264,11 +259,15 @@ extension MonitorSession {
                 throw RuntimeFailure(String(describing: error))
             }
         }
-        if let failure { throw RuntimeFailure(failure) }
+        var failures: [String] = []
         for r in runners {
             let s = r.pipeline.stats
             let wall = Date().timeIntervalSince(startTime)
             Output.errorLine("summary: stream=\(jsonString(r.spec.name)) decoded=\(s.framesDecoded) recognized=\(s.framesRecognized) dropped=\(s.framesDropped) skipped=\(s.framesSkipped) events=\(all.filter { $0.stream == r.spec.name }.count) wall_s=\(jsonNumber(wall, digits: 2)) decode_fps=\(jsonNumber(wall > 0 ? Double(s.framesDecoded) / wall : 0, digits: 1))")
+            if let f = r.pipeline.failure { failures.append(f) }
+        }
+        if let first = failures.first, exitCode == 0 {
+            throw RuntimeFailure(first)
         }
         return exitCode
     }

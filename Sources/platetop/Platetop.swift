@@ -36,10 +36,8 @@ struct Platetop: ParsableCommand {
 }
 
 /// A failure at run time (not a usage error): printed as one line, exit 1 unless stated.
-struct RuntimeFailure: Error, CustomStringConvertible {
+struct RuntimeFailure: Error {
     let message: String
-    /// The message alone, so `String(describing:)` (pipeline failures) prints no type wrapper.
-    var description: String { message }
     var exitCode: Int32 = 1
     init(_ message: String, exitCode: Int32 = 1) {
         self.message = oneLine(message)
