@@ -80,7 +80,7 @@ public struct Keymap: Sendable, Equatable {
     /// The platetop key table.
     public static let standard = Keymap(bindings: [
         KeyBinding(keys: [.character("q"), .control("c")], actions: [.quit],
-                   summary: "Quit (exit 0, summary printed)", hint: "quit"),
+                   summary: "Quit and print the summary", hint: "quit"),
         KeyBinding(keys: [.character("p"), .character(" ")], actions: [.togglePause],
                    summary: "Pause / resume", hint: "pause"),
         KeyBinding(keys: [.character("?"), .function(1)], actions: [.toggleHelp],

@@ -138,8 +138,12 @@ final class InputFile {
     let interrupt: InterruptState
     /// The source with credentials masked.
     let displayName: String
-    let streamIndex: Int32
-    let codec: UnsafePointer<AVCodec>
+    // Defaults so that every stored property is set before the first `throw` after opening: Swift then
+    // runs deinit, which closes the context.
+    private(set) var streamIndex: Int32 = -1
+    private var bestDecoder: UnsafePointer<AVCodec>? = nil
+    /// The decoder FFmpeg picked for the video stream.
+    var codec: UnsafePointer<AVCodec> { bestDecoder! }
 
     /// Opens `url` and finds its video stream. Wraps `avformat_open_input`, `avformat_find_stream_info`
     /// and `av_find_best_stream`; the whole open must finish within `openTimeout` seconds.
@@ -182,7 +186,7 @@ final class InputFile {
             throw FFmpegError(code: CFFmpeg_AVERROR_DECODER_NOT_FOUND, call: "av_find_best_stream(\(url), video)")
         }
         streamIndex = index
-        codec = decoder
+        bestDecoder = decoder
     }
 
     deinit {

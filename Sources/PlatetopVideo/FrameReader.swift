@@ -84,8 +84,9 @@ public final class FrameReader {
     public let width: Int
     /// Height of delivered frames (after `outputWidth`/`outputHeight`).
     public let height: Int
-    /// The stream's own frame size.
+    /// The stream's own frame width (before `outputWidth`/`outputHeight`).
     public let sourceWidth: Int
+    /// The stream's own frame height (before `outputWidth`/`outputHeight`).
     public let sourceHeight: Int
     /// The decoder's short name, e.g. `"h264"`.
     public let codecName: String
@@ -188,6 +189,7 @@ public final class FrameReader {
     /// Packets the decoder rejects as invalid data are skipped (a live stream recovers at the next keyframe).
     /// - Throws: ``FFmpegError`` for read/decode failures, including "timed out after N s waiting for …".
     ///   A read error in the middle of a file is thrown after the frames already buffered are returned.
+    ///   After nil or a thrown error, every later call returns nil.
     public func next() throws(FFmpegError) -> DecodedFrame? {
         do {
             return try nextFrame()

@@ -39,12 +39,12 @@ final class PNGEncoder {
         guard let codec = avcodec_find_encoder(AV_CODEC_ID_PNG) else {
             throw FFmpegError(code: CFFmpeg_AVERROR_ENCODER_NOT_FOUND, call: "avcodec_find_encoder(png)")
         }
+        frame = try Frame()
+        packet = try Packet()
         guard let allocated = avcodec_alloc_context3(codec) else {
             throw FFmpegError(code: CFFmpeg_averror(ENOMEM), call: "avcodec_alloc_context3(png)")
         }
         context = allocated
-        frame = try Frame()
-        packet = try Packet()
         let pixelFormat = format == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_GRAY8
         allocated.pointee.width = Int32(width)
         allocated.pointee.height = Int32(height)

@@ -22,6 +22,9 @@ struct MonitorOptions: ParsableArguments {
     @Option(help: "Reads below this confidence (0...1) never make an event on their own.")
     var minConfidence: Double?
 
+    @Option(help: "Reads with fewer characters than this (partial plates) never join events.")
+    var minLength: Int?
+
     @Option(help: "Watchlist TOML file ([[plate]] entries with plate or regex, label, max_distance).")
     var watchlist: String?
 
@@ -50,6 +53,7 @@ struct MonitorOptions: ParsableArguments {
         if let v = eventWindow, !(v > 0) { throw ValidationError("--event-window must be > 0 seconds") }
         if let v = repeatMemory, !(v >= 0) { throw ValidationError("--repeat-memory must be >= 0 seconds") }
         if let v = minConfidence, !(0...1).contains(v) { throw ValidationError("--min-confidence must be within 0...1") }
+        if let v = minLength, !(1...16).contains(v) { throw ValidationError("--min-length must be within 1...16") }
         if let v = maxFps, !(v > 0) { throw ValidationError("--max-fps must be > 0") }
         for p in patterns {
             do { _ = try FormatRules(patternStrings: [p]) } catch { throw ValidationError("--pattern '\(p)': \(error)") }
@@ -62,6 +66,7 @@ struct MonitorOptions: ParsableArguments {
         if let v = eventWindow { spec.eventWindow = v }
         if let v = repeatMemory { spec.repeatMemory = v }
         if let v = minConfidence { spec.minConfidence = Float(v) }
+        if let v = minLength { spec.minLength = v }
         if let v = watchlist { spec.watchlistPath = v }
         if !patterns.isEmpty { spec.patterns = patterns }
         if let v = maxFps { spec.maxFPS = v }

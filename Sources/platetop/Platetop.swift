@@ -10,10 +10,10 @@ struct Platetop: ParsableCommand {
         abstract: "A terminal licence-plate monitor: watch a camera or replay footage, read plates, log every vehicle.",
         discussion: """
         Exit codes: 0 success (also after q, SIGTERM, or the end of a file), 1 runtime failure \
-        (bad file, unreachable stream, bad model), 64 usage error, 130 after SIGINT in headless mode.
+        (bad file, unreachable stream, bad model), 64 usage error, 130 after SIGINT (Ctrl-C).
         """,
         version: "0.1.0",
-        subcommands: [Replay.self, Watch.self, Read.self, Eval.self, Bench.self, Info.self])
+        subcommands: [Replay.self, Watch.self, Read.self, Eval.self, Bench.self, Info.self, Keys.self])
 
     /// Runs a subcommand; runtime failures print one line `platetop: …` to stderr and exit 1.
     static func main() {
@@ -36,7 +36,8 @@ struct Platetop: ParsableCommand {
 }
 
 /// A failure at run time (not a usage error): printed as one line, exit 1 unless stated.
-struct RuntimeFailure: Error {
+struct RuntimeFailure: Error, CustomStringConvertible {
+    var description: String { message }
     let message: String
     var exitCode: Int32 = 1
     init(_ message: String, exitCode: Int32 = 1) {

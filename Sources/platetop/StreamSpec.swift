@@ -8,11 +8,15 @@ struct StreamSpec: Sendable {
     var url: String
     /// The URL with credentials masked, for screens and logs.
     var displayURL: String
+    /// Values substituted from the environment (passwords): masked wherever text is shown.
+    var secrets: [String] = []
     var transport: String = "tcp"
     var roi: RegionOfInterest?
     var modelPath: String?
     var maxFPS: Double?
     var minConfidence: Float = 0.5
+    /// Reads shorter than this (partial plates entering the region) never join events.
+    var minLength: Int = 4
     var patterns: [String] = []
     var watchlistPath: String?
     var logPath: String?

@@ -27,9 +27,9 @@ func which(_ name: String) -> String? {
 let ffmpegPath = which("ffmpeg") ?? "/usr/bin/ffmpeg"
 let ffprobePath = which("ffprobe") ?? "/usr/bin/ffprobe"
 
-/// A fresh temporary folder.
+/// A fresh temporary folder inside this run's scratch folder (removed when the test process exits).
 func makeTempDirectory(_ label: String) throws -> String {
-    let path = NSTemporaryDirectory() + "platetop-video-\(label)-\(UUID().uuidString)"
+    let path = scratchDirectory + "/\(label)-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
@@ -57,10 +57,18 @@ func ffprobeTimestamps(_ path: String) throws -> [Double] {
     }
 }
 
+/// One scratch folder per test process, deleted at exit.
+let scratchDirectory: String = {
+    let path = NSTemporaryDirectory() + "platetop-video-tests-\(getpid())-\(UUID().uuidString.prefix(8))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: scratchDirectory) }
+    return path
+}()
+
 /// Test clips made once per test run with the ffmpeg CLI.
 enum Clips {
     static let directory: String = {
-        (try? makeTempDirectory("clips")) ?? NSTemporaryDirectory()
+        (try? makeTempDirectory("clips")) ?? scratchDirectory
     }()
 
     /// 320x240, 25 fps, 3 s H.264 in MP4 (time base 1/12800).

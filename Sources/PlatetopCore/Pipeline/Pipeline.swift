@@ -71,7 +71,7 @@ public struct ReconnectPolicy: Sendable, Equatable {
     /// Give up (and report `.failed`) after this many consecutive failures; nil = never.
     public var maxAttempts: Int?
 
-    public init(initialDelaySeconds: Double = 0.5, maxDelaySeconds: Double = 8, factor: Double = 2, maxAttempts: Int? = nil) {
+    public init(initialDelaySeconds: Double = 0.5, maxDelaySeconds: Double = 4, factor: Double = 2, maxAttempts: Int? = nil) {
         self.initialDelaySeconds = initialDelaySeconds
         self.maxDelaySeconds = maxDelaySeconds
         self.factor = factor
@@ -82,6 +82,11 @@ public struct ReconnectPolicy: Sendable, Equatable {
     public func delay(forAttempt attempt: Int) -> Double {
         min(maxDelaySeconds, initialDelaySeconds * pow(factor, Double(max(0, attempt - 1))))
     }
+}
+
+/// A live source reached its end (the server closed the stream).
+struct SourceEnded: Error, CustomStringConvertible {
+    var description: String { "the stream ended (connection closed by the server)" }
 }
 
 /// Settings of one pipeline.
@@ -255,6 +260,8 @@ public final class Pipeline: @unchecked Sendable {
                     }
                     let t0 = now
                     guard let frame = try source.next() else {
+                        // A live source that ends was lost: reconnect like on an error.
+                        if config.reconnect != nil { throw SourceEnded() }
                         setState(.ended)
                         return
                     }
