@@ -105,8 +105,8 @@ struct ReplayTests {
         let clip = try CLI.clip(seconds: 6, blink: true)   // ROI content visible in the second half of each second
         let log = dir + "/events.jsonl"
         let r = try CLI.platetop(["replay", clip, "--headless", "--no-drop", "--log", log, "--model", CLI.tinyModel,
-                                  "--roi", "40,60,200,80", "--min-confidence", "0", "--event-window", "0.2",
-                                  "--repeat-memory", "0"], timeout: 90)
+                                  "--roi", "40,60,200,80", "--min-confidence", "0", "--min-length", "1",
+                                  "--event-window", "0.2", "--repeat-memory", "0"], timeout: 90)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.reads.count == 90)
         // Black half-seconds read as nothing.

@@ -46,7 +46,7 @@ struct SignalTests {
         let clip = try CLI.clip(seconds: 6, blink: true)
         let log = dir + "/log.jsonl"
         let child = try CLI.start(["replay", clip, "--headless", "--pace", "realtime", "--log", log,
-                                   "--min-confidence", "0", "--event-window", "0.2", "--repeat-memory", "0",
+                                   "--min-confidence", "0", "--min-length", "1", "--event-window", "0.2", "--repeat-memory", "0",
                                    "--model", CLI.tinyModel, "--roi", "40,60,200,80"], in: dir)
         // Kill once an event reached stdout (it is logged before it is printed).
         let sawEvent = child.waitForStdout(timeout: 30) { $0.contains("\"type\":\"event\"") }

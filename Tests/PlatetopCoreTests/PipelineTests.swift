@@ -12,19 +12,26 @@ private final class FakeSource: FrameSource {
     let firstPts: Double
     let failAtEnd: Bool
     let sleepMicroseconds: UInt32
+    /// When set, the source stays open after its frames (like a quiet live stream) until this is requested.
+    let holdOpenUntil: StopFlag?
     private var produced = 0
 
-    init(count: Int, rate: Double = 30, firstPts: Double = 0, failAtEnd: Bool = false, sleepMicroseconds: UInt32 = 0) {
+    init(count: Int, rate: Double = 30, firstPts: Double = 0, failAtEnd: Bool = false, sleepMicroseconds: UInt32 = 0,
+         holdOpenUntil: StopFlag? = nil) {
         self.count = count
         self.rate = rate
         self.firstPts = firstPts
         self.failAtEnd = failAtEnd
         self.sleepMicroseconds = sleepMicroseconds
+        self.holdOpenUntil = holdOpenUntil
     }
 
     func next() throws -> DecodedFrame? {
         guard produced < count else {
             if failAtEnd { throw Failure() }
+            if let hold = holdOpenUntil {
+                while !hold.isRequested { usleep(1_000) }
+            }
             return nil
         }
         if sleepMicroseconds > 0 { usleep(sleepMicroseconds) }
@@ -145,23 +152,26 @@ struct PipelineTests {
         #expect(recorder.resultIndices.withLock { $0 } == Array(stride(from: 0, to: 90, by: 3)))
     }
 
-    @Test("reconnect: source breaks, opens fail twice, then a new connection restarts pts at 0 — pts stay monotonic")
+    @Test("reconnect: a live source ends, opens fail twice, then a new connection restarts pts at 0 — pts stay monotonic")
     func reconnectKeepsPtsMonotonic() {
         let recorder = Recorder()
         var config = PipelineConfig()
         config.handOffPolicy = .block
         config.reconnect = ReconnectPolicy(initialDelaySeconds: 0.01, maxDelaySeconds: 0.02, factor: 2)
         let opens = Mutex(0)
-        let pipeline = makePipeline(config: config, recorder: recorder, stageSleep: 0) { _ in
+        let pipeline = makePipeline(config: config, recorder: recorder, stageSleep: 0) { stop in
             let n = opens.withLock { v -> Int in v += 1; return v }
             switch n {
-            case 1: return (FakeSource(count: 10, failAtEnd: true), liveInfo)   // pts 0 ..< 0.333, then breaks
+            case 1: return (FakeSource(count: 10), liveInfo)           // pts 0 ..< 0.333, then the server closes it
             case 2, 3: throw FakeSource.Failure()
-            default: return (FakeSource(count: 10), liveInfo)                   // pts restart at 0, then ends
+            default: return (FakeSource(count: 10, holdOpenUntil: stop), liveInfo)  // pts restart at 0, then quiet
             }
         }
         pipeline.start()
-        #expect(pipeline.wait(timeoutSeconds: 30))
+        let deadline = Date(timeIntervalSinceNow: 30)
+        while recorder.stagePts.withLock({ $0.count }) < 20 && Date() < deadline { usleep(2_000) }
+        pipeline.stop()
+        #expect(pipeline.wait(timeoutSeconds: 10))
         #expect(opens.withLock { $0 } == 4)
         let pts = recorder.stagePts.withLock { $0 }
         #expect(pts.count == 20)
@@ -176,8 +186,8 @@ struct PipelineTests {
             return nil
         }
         #expect(attempts == [1, 2, 3])
-        #expect(states.contains(.live))
-        #expect(states.last == .ended)
+        #expect(states.first == .live)
+        #expect(states.last == .live)
         #expect(pipeline.stats.reconnects == 3)
         #expect(pipeline.stats.framesRecognized == 20)
     }
@@ -232,6 +242,8 @@ struct PipelineTests {
         let q = ReconnectPolicy(initialDelaySeconds: 1, maxDelaySeconds: 10, factor: 3)
         #expect((1...4).map { q.delay(forAttempt: $0) } == [1, 3, 9, 10])
         #expect(ReconnectPolicy().delay(forAttempt: 0) == 0.5)
+        // The default backoff is capped at 4 s.
+        #expect(ReconnectPolicy().delay(forAttempt: 10) == 4)
     }
 
     @Test("FrameHandOff: dropOldest keeps the newest items and counts the rest")
