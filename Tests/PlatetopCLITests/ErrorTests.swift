@@ -54,6 +54,27 @@ struct ErrorTests {
         #expect(line.contains("cut.mp4"))
     }
 
+    @Test("an mp4 cut mid-way (index first): the frames before the cut are read, then one error line")
+    func cutMidway() throws {
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let faststart = dir + "/fs.mp4"
+        try CLI.tool(CLI.ffmpeg, ["-nostdin", "-v", "error", "-y", "-i", try CLI.clip(), "-c", "copy", "-movflags", "+faststart", faststart])
+        let full = try Data(contentsOf: URL(fileURLWithPath: faststart))
+        let cut = dir + "/cut.mp4"
+        try full.prefix(full.count * 6 / 10).write(to: URL(fileURLWithPath: cut))
+        let r = try CLI.platetop(["replay", cut, "--headless", "--no-drop", "--no-log", "--model", CLI.tinyModel,
+                                  "--roi", "40,60,200,80"], timeout: 60)
+        #expect(!r.signalled && !r.timedOut)
+        let reads = r.reads
+        #expect(reads.count > 0 && reads.count < 45, "reads: \(reads.count)")
+        #expect(reads.map { $0["frame"] as? Int } == (0..<reads.count).map { Optional($0) })
+        if r.status != 0 {
+            #expect(r.status == 1)
+            #expect(r.stderrLines.last?.hasPrefix("platetop: ") == true, "stderr: \(r.stderr)")
+        }
+    }
+
     @Test("an ROI outside the frame names the ROI and the frame size")
     func roiOutside() throws {
         let line = expectOneLineFailure(try replay(try CLI.clip(), roi: "300,200,100,100"))
