@@ -91,6 +91,16 @@ struct ReadEvalTests {
         #expect(pred.count == 3)
         #expect(pred.first?.hasPrefix("crop1.png\t\(t[0])\t\(t[0])\t") == true)
 
+        // A CSV given directly; an unreadable image counts as a miss with an <error: …> line.
+        try "crop1.png,\(t[0])\ncrop3.png,\(t[2])\nghost.png,ABC\ncrop2.png,ZZZ\n"
+            .write(toFile: dir + "/other.csv", atomically: true, encoding: .utf8)
+        let c = try CLI.platetop(["eval", dir + "/other.csv", "--model", CLI.tinyModel])
+        #expect(c.status == 0, "stderr: \(c.stderr)")
+        #expect(c.stdoutLines.last == "accuracy: 2/4 (50.0%)")
+        #expect(c.stdoutLines.contains { $0.hasPrefix("ghost.png\tABC\t<error: ") })
+        #expect(c.stdoutLines.contains("crop2.png\tZZZ\t\(t[1])"))
+        #expect(c.stdoutLines.count == 3)
+
         // File-stem labels (up to the first '-' or '_'): one right, two wrong.
         let stems = try CLI.makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: stems) }
