@@ -107,7 +107,6 @@ extension MonitorSession {
 
     /// Runs until every stream ended, the user quits, or a signal arrives. Returns the exit code.
     func run() throws -> Int32 {
-        signals.install()
         defer { signals.uninstall() }
         if !settings.headless {
             do {
@@ -119,6 +118,7 @@ extension MonitorSession {
         } else {
             FFmpegLog.echoToStderr = false
         }
+        if signals.stopRequested { return try finish(exitCode: signals.receivedSignal == SIGINT ? 130 : 0) }
         for r in runners { r.pipeline.start() }
         var exitCode: Int32 = 0
         if settings.headless {

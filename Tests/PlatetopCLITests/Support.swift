@@ -105,6 +105,19 @@ enum CLI {
             return false
         }
 
+        var stderrSoFar: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+
+        /// Polls until `condition` holds on stderr; false on timeout (or exit without it).
+        func waitForStderr(timeout: Double, _ condition: (String) -> Bool) -> Bool {
+            let deadline = Date(timeIntervalSinceNow: timeout)
+            while Date() < deadline {
+                if condition(stderrSoFar) { return true }
+                if !process.isRunning { return condition(stderrSoFar) }
+                usleep(20_000)
+            }
+            return false
+        }
+
         func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
 
         /// Waits for the exit (SIGKILL after `timeout`) and collects the output.
