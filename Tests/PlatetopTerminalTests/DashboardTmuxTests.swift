@@ -27,6 +27,12 @@ struct DashboardTmuxTests {
         return Double(screen[r].dropFirst("decode ".count).dropLast(" fps".count))
     }
 
+    /// The Stats box's `frames decoded/recognized`, or nil.
+    static func frames(_ screen: String) -> String? {
+        guard let r = screen.range(of: #"frames \d+/\d+"#, options: .regularExpression) else { return nil }
+        return String(screen[r].dropFirst("frames ".count))
+    }
+
     /// The threshold on the status line (`thr 0.60`), or nil.
     static func threshold(_ screen: String) -> String? {
         guard let r = screen.range(of: #"thr \d\.\d\d"#, options: .regularExpression) else { return nil }
@@ -77,8 +83,18 @@ struct DashboardTmuxTests {
         // p pauses, p again resumes.
         t.type("p")
         screen = try t.waitFor("paused header") { Self.header($0).contains("‖ PAUSED") && !Self.header($0).contains("LIVE") }
+        // While paused the frame counters stand still (same value for 0.5 s)...
+        var held: (frames: String, since: Date)?
+        try t.waitFor("the frame counter to stop while paused") { s in
+            guard let f = Self.frames(s) else { return false }
+            if let h = held, h.frames == f { return Date().timeIntervalSince(h.since) >= 0.5 }
+            held = (f, Date())
+            return false
+        }
         t.type("p")
         screen = try t.waitFor("LIVE again") { Self.header($0).contains("● LIVE") && !$0.contains("PAUSED") }
+        // ...and move again after resuming.
+        try t.waitFor("the frame counter to move after resuming") { s in Self.frames(s).map { $0 != held?.frames } ?? false }
 
         // ? opens the help overlay, Esc closes it.
         t.type("?")
@@ -220,6 +236,31 @@ struct DashboardTmuxTests {
         let message = lines.first ?? ""
         #expect(message == "platetop: terminal too small: 30x8, need 40x12", "got: \(message)")
         #expect(!screen.contains("Stats"))
+        Self.expectSaneTerminal(screen)
+    }
+
+    /// `q` still quits while only the too-small notice shows.
+    @Test func quitWhileTooSmall() throws {
+        let t = try TmuxSession(Self.replay(model: F.tinyModel))
+        defer { t.close() }
+        try Self.waitForDashboard(t)
+        t.resize(columns: 30, rows: 10)
+        try t.waitFor(text: "Too small 30x10")
+        t.type("q")
+        #expect(try t.waitForExit() == 0)
+        let screen = t.capture(history: true, joinWrapped: true)
+        #expect(screen.contains("roi demo gate: 525,569,230,72"))
+        Self.expectSaneTerminal(screen)
+    }
+
+    /// Without --hold the dashboard closes by itself at the end of the file (exit 0, summary printed).
+    @Test func endsAtEndOfFileWithoutHold() throws {
+        let t = try TmuxSession(Self.replay(model: F.tinyModel, hold: false, extra: ["--max-frames", "20"]))
+        defer { t.close() }
+        #expect(try t.waitForExit(timeout: 20) == 0)
+        let screen = t.capture(history: true)
+        #expect(screen.contains("roi demo gate: 525,569,230,72"))
+        #expect(screen.contains("decoded=20"), "the summary line counts the 20 frames")
         Self.expectSaneTerminal(screen)
     }
 
