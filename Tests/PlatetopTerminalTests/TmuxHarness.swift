@@ -59,14 +59,19 @@ enum TerminalFixtures {
         return []
     }()
 
-    /// A tiny random-weight LPRNet (gray 94x24, alphabet A-D) written once to a temporary file.
-    /// It reads garbage (often nothing) but drives the whole pipeline quickly.
+    /// A tiny random-weight LPRNet (gray 94x24, alphabet A-D), written once to a shared temporary
+    /// file (same bytes every run, replaced atomically). It reads garbage (often nothing) but drives the
+    /// whole pipeline quickly.
     static let tinyModel: String = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-terminal-tests-\(getpid())")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-terminal-tests")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("tiny.safetensors").path
-        let bytes = SafeTensorsFile.serialize(tinyTensors(), metadata: tinyMetadata())
-        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let bytes = Data(SafeTensorsFile.serialize(tinyTensors(), metadata: tinyMetadata()))
+        let path = dir.appendingPathComponent("tiny-v1.safetensors").path
+        if FileManager.default.contents(atPath: path) != bytes {
+            let scratch = path + ".\(getpid()).tmp"
+            _ = FileManager.default.createFile(atPath: scratch, contents: bytes)
+            rename(scratch, path)
+        }
         return path
     }()
 
@@ -136,6 +141,7 @@ final class TmuxSession {
     let socket: String
     let target = "platetop-test"
     private let configPath: String
+    private var socketPath: String?
     private var closed = false
     nonisolated(unsafe) private static var counter = 0
     private static let lock = NSLock()
@@ -170,6 +176,7 @@ final class TmuxSession {
             close()
             throw TmuxFailure(description: "tmux new-session failed (\(r.status)): \(r.output)")
         }
+        socketPath = format("#{socket_path}")
     }
 
     deinit { close() }
@@ -180,6 +187,8 @@ final class TmuxSession {
         closed = true
         _ = run(["kill-server"])
         try? FileManager.default.removeItem(atPath: configPath)
+        // tmux 3.3a leaves the socket file behind after kill-server.
+        if let socketPath, socketPath.hasSuffix("/" + socket) { unlink(socketPath) }
     }
 
     static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
