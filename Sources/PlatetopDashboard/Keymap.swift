@@ -80,7 +80,7 @@ public struct Keymap: Sendable, Equatable {
     /// The platetop key table.
     public static let standard = Keymap(bindings: [
         KeyBinding(keys: [.character("q"), .control("c")], actions: [.quit],
-                   summary: "Quit, summary printed (exit 0; Ctrl-C: 130)", hint: "quit"),
+                   summary: "Quit and print the summary", hint: "quit"),
         KeyBinding(keys: [.character("p"), .character(" ")], actions: [.togglePause],
                    summary: "Pause / resume", hint: "pause"),
         KeyBinding(keys: [.character("?"), .function(1)], actions: [.toggleHelp],

@@ -194,7 +194,11 @@ extension MonitorSession {
         let runner = runners[min(selected, runners.count - 1)]
         let stats = runner.pipeline.stats
         let info = runner.pipeline.sourceInfo
-        let view = runner.live.withLock { $0 }
+        let view = runner.live.withLock { v in
+            let copy = v
+            v.droppedAtLastSnapshot = stats.framesDropped
+            return copy
+        }
         let mode: DashboardState.Mode
         switch runner.pipeline.state {
         case .connecting: mode = .reconnecting(attempt: 0, inSeconds: 0)
@@ -206,7 +210,7 @@ extension MonitorSession {
         }
         var reason = view.reason
         if case .reconnecting = runner.pipeline.state { reason = .reconnecting }
-        if stats.framesDropped > 0 && reason == .none { reason = .none }
+        if stats.framesDropped > view.droppedAtLastSnapshot && reason == .none { reason = .frameDropped }
         let timeFormatter = DateFormatter()
         timeFormatter.dateFormat = "HH:mm:ss"
         let history = events.withLock { $0 }.reversed().prefix(1000).map { e in
@@ -235,6 +239,11 @@ extension MonitorSession {
     /// Prints the summary (after the terminal was restored), writes the dump, returns the exit code.
     private func finish(exitCode: Int32) throws -> Int32 {
         let all = events.withLock { $0 }
+        let failures = runners.compactMap { $0.pipeline.failure }
+        // A stream that failed before producing anything: just the one-line error.
+        if let first = failures.first, all.isEmpty, exitCode == 0 {
+            throw RuntimeFailure(first)
+        }
         var resightings: [String: PlateTracker.Resightings] = [:]
         for r in runners { resightings.merge(r.tracker.resightings) { a, _ in a } }
         let summary = ExitSummary(events: all, resightings: resightings)
@@ -259,12 +268,10 @@ extension MonitorSession {
                 throw RuntimeFailure(String(describing: error))
             }
         }
-        var failures: [String] = []
         for r in runners {
             let s = r.pipeline.stats
             let wall = Date().timeIntervalSince(startTime)
             Output.errorLine("summary: stream=\(jsonString(r.spec.name)) decoded=\(s.framesDecoded) recognized=\(s.framesRecognized) dropped=\(s.framesDropped) skipped=\(s.framesSkipped) events=\(all.filter { $0.stream == r.spec.name }.count) wall_s=\(jsonNumber(wall, digits: 2)) decode_fps=\(jsonNumber(wall > 0 ? Double(s.framesDecoded) / wall : 0, digits: 1))")
-            if let f = r.pipeline.failure { failures.append(f) }
         }
         if let first = failures.first, exitCode == 0 {
             throw RuntimeFailure(first)

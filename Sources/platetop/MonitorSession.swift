@@ -51,6 +51,8 @@ final class MonitorSession: @unchecked Sendable {
         var preview: DashboardState.Preview?
         var reason: DashboardState.NoReadReason = .none
         var lastReadPts = -Double.infinity
+        /// Dropped-frame count at the previous snapshot (a rise shows "frame dropped").
+        var droppedAtLastSnapshot = 0
     }
 
     let settings: Settings
@@ -133,6 +135,7 @@ final class MonitorSession: @unchecked Sendable {
         let start = settings.startSeconds, maxFrames = settings.maxFrames
         let transport = spec.transport, openTimeout = spec.openTimeout, readTimeout = spec.readTimeout
         let display = spec.displayURL
+        let secrets = spec.secrets
         let region = RegionBox(spec.roi)
         let pipeline = Pipeline(config: config, openSource: { stop in
             var options = FrameReader.Options(pixelFormat: .rgb24, startSeconds: start, maxFrames: maxFrames, pace: .fast,
@@ -143,11 +146,11 @@ final class MonitorSession: @unchecked Sendable {
             do {
                 reader = try FrameReader(source: url, options: options)
             } catch {
-                throw RuntimeFailure(Self.mask(String(describing: error), url: url, display: display))
+                throw RuntimeFailure(Self.mask(String(describing: error), url: url, display: display, secrets: secrets))
             }
             let info = SourceInfo(source: display, width: reader.width, height: reader.height, codec: reader.codecName,
                                   frameRate: reader.frameRate, isLive: StreamSpec.isLive(url))
-            return (ReaderSource(reader, url: url, display: display), info)
+            return (ReaderSource(reader, url: url, display: display, secrets: secrets), info)
         }, makeStage: { [threads = settings.modelOptions.threads, decoder = settings.modelOptions.ctcDecoder, keep = !settings.headless] in
             let recognizer = try LPRNetRecognizer(modelPath: modelPath, maxBatch: 4, threads: threads, decoder: decoder)
             return PlateStage(recognizer: recognizer, region: region, keepFrames: keep)
@@ -159,8 +162,8 @@ final class MonitorSession: @unchecked Sendable {
     }
 
     /// Replaces the credentials of `url` in `text` with the masked form.
-    static func mask(_ text: String, url: String, display: String) -> String {
-        text.replacingOccurrences(of: url, with: display)
+    static func mask(_ text: String, url: String, display: String, secrets: [String] = []) -> String {
+        Credentials.maskAll(in: text.replacingOccurrences(of: url, with: display), secrets: secrets)
     }
 }
 
@@ -169,17 +172,19 @@ final class ReaderSource: FrameSource {
     let reader: FrameReader
     let url: String
     let display: String
-    init(_ reader: FrameReader, url: String, display: String) {
+    let secrets: [String]
+    init(_ reader: FrameReader, url: String, display: String, secrets: [String]) {
         self.reader = reader
         self.url = url
         self.display = display
+        self.secrets = secrets
     }
 
     func next() throws -> DecodedFrame? {
         do {
             return try reader.next()
         } catch {
-            throw RuntimeFailure(MonitorSession.mask(String(describing: error), url: url, display: display))
+            throw RuntimeFailure(MonitorSession.mask(String(describing: error), url: url, display: display, secrets: secrets))
         }
     }
 }

@@ -8,6 +8,8 @@ struct StreamSpec: Sendable {
     var url: String
     /// The URL with credentials masked, for screens and logs.
     var displayURL: String
+    /// Values substituted from the environment (passwords): masked wherever text is shown.
+    var secrets: [String] = []
     var transport: String = "tcp"
     var roi: RegionOfInterest?
     var modelPath: String?

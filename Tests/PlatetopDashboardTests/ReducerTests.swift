@@ -146,7 +146,7 @@ struct ReducerTests {
         let hints = Keymap.standard.hints.map { "\($0.key) \($0.label)" }
         #expect(hints == ["q quit", "p pause", "? help", "/ filter", "t theme"])
         let md = Keymap.standard.markdownTable()
-        #expect(md.hasPrefix("| Key | Action |\n|---|---|\n| `q`, `Ctrl-C` | Quit, summary printed (exit 0; Ctrl-C: 130) |\n"))
+        #expect(md.hasPrefix("| Key | Action |\n|---|---|\n| `q`, `Ctrl-C` | Quit and print the summary |\n"))
         #expect(md.contains("| `1-9` | Select stream tab 1-9 |"))
         #expect(md.split(separator: "\n").count == Keymap.standard.bindings.count + 2)
         // Every key in the table dispatches to its row's action.

@@ -195,7 +195,7 @@ struct RenderTests {
         let g = Dashboard.render(state: Fixture.state(), ui: UIState(showHelp: true), size: (80, 24))
         #expect(g.find("┌ Keys ") != nil)
         #expect(g.text.contains("q, Ctrl-C"))
-        #expect(g.text.contains("Quit, summary printed (exit 0; Ctrl-C: 130)"))
+        #expect(g.text.contains("Quit and print the summary"))
         #expect(g.text.contains("Esc or ? closes"))
     }
 
