@@ -12,7 +12,7 @@ PROCS=${PROCS:-2}
 mkdir -p "$WORK"
 nice -n 10 "$PY" training/render_plates.py --out "$WORK/synth-val" --count 5000 \
     --shard-size 2500 --seed 999 --prefix val --procs "$PROCS"
-nice -n 10 "$PY" training/render_plates.py --out "$WORK/synth-train" --count 160000 \
+nice -n 10 "$PY" training/render_plates.py --out "$WORK/synth-train" --count 112000 \
     --shard-size 8000 --seed 1 --procs "$PROCS"
 "$PY" training/split_br.py --seed 7 --val-frac 0.3
 nice -n 19 "$PY" training/train.py --work "$WORK" --steps "$STEPS" --resume

@@ -46,7 +46,7 @@ def log(msg, path):
 
 def load_shards(pattern):
     xs, ys = [], []
-    for p in sorted(glob.glob(pattern)):
+    for p in sorted(q for q in glob.glob(pattern) if ".tmp" not in q):
         d = np.load(p)
         xs.append(d["x"])
         ys += [str(s) for s in d["y"]]
