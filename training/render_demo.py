@@ -26,7 +26,7 @@ ROI = (525, 569, 230, 72)  # x, y, w, h
 PLATE_CX, PLATE_CY = ROI[0] + ROI[2] / 2, ROI[1] + ROI[3] / 2
 FONT_MAIN = _find("DejaVuSansCondensed-Bold.ttf") or _find("DejaVuSans-Bold.ttf")
 FONT_MERC = _find("NimbusSansNarrow-Bold.otf") or FONT_MAIN
-FONT_BR = _find("DejaVuSansMono-Bold.ttf") or FONT_MAIN
+FONT_BR = _find("DejaVuSansCondensed-Bold.ttf") or FONT_MAIN
 FONT_EU = _find("DejaVuSansCondensed-Bold.ttf") or FONT_MAIN
 RNG = np.random.default_rng(20261123)
 
