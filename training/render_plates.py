@@ -1,0 +1,637 @@
+#!/usr/bin/env python3
+"""Synthetic licence-plate crop renderer (PIL + numpy, Debian system fonts).
+
+Each sample is a camera-like crop of one plate, converted to grey and resized
+to 94x24 with the exact Swift preprocessing (training/preprocess.py), stored
+as rounded uint8.  Labels contain only 0-9A-Z (separators are drawn, never
+labelled).
+
+Usage:
+  render_plates.py --out /work/cache/platetop/synth --count 200000 \
+      --shard-size 10000 --seed 1 --procs 2
+  render_plates.py --preview /tmp/preview.png --count 64
+"""
+import argparse
+import io
+import math
+import os
+import sys
+import time
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from preprocess import resize_bilinear, rgb_to_gray  # noqa: E402
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+DIGITS = "0123456789"
+ALNUM = DIGITS + LETTERS
+
+_FONT_DIRS = [
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/truetype/liberation2",
+    "/usr/share/fonts/truetype/freefont",
+    "/usr/share/fonts/opentype/urw-base35",
+]
+# (file, weight) -- plate fonts are mostly bold sans / condensed / mono.
+_PLATE_FONTS = [
+    ("DejaVuSans-Bold.ttf", 3), ("DejaVuSansCondensed-Bold.ttf", 4),
+    ("DejaVuSansMono-Bold.ttf", 3), ("DejaVuSans.ttf", 1),
+    ("DejaVuSansCondensed.ttf", 1), ("DejaVuSansMono.ttf", 1),
+    ("LiberationSans-Bold.ttf", 3), ("LiberationMono-Bold.ttf", 2),
+    ("LiberationSans-Regular.ttf", 1),
+    ("FreeSansBold.ttf", 2), ("FreeMonoBold.ttf", 1), ("FreeSans.ttf", 1),
+    ("NimbusSansNarrow-Bold.otf", 4), ("NimbusSansNarrow-Regular.otf", 2),
+    ("NimbusSans-Bold.otf", 2), ("NimbusMonoPS-Bold.otf", 1),
+    ("URWGothic-Demi.otf", 1), ("URWGothic-Book.otf", 1),
+    ("DejaVuSerif-Bold.ttf", 1), ("LiberationSerif-Bold.ttf", 1),
+]
+_DECOR_FONTS = ["DejaVuSerif-BoldItalic.ttf", "Z003-MediumItalic.otf",
+                "LiberationSerif-Italic.ttf", "DejaVuSans.ttf",
+                "FreeSerifBoldItalic.ttf", "URWBookman-DemiItalic.otf",
+                "NimbusSans-Regular.otf"]
+
+
+def _find(name):
+    for d in _FONT_DIRS:
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            return p
+    return None
+
+
+def _load_fonts():
+    plate, weights = [], []
+    for n, w in _PLATE_FONTS:
+        p = _find(n)
+        if p:
+            plate.append(p)
+            weights.append(w)
+    decor = [p for p in (_find(n) for n in _DECOR_FONTS) if p]
+    if not plate:
+        raise SystemExit("no plate fonts found; install fonts-dejavu-core")
+    w = np.array(weights, dtype=np.float64)
+    return plate, w / w.sum(), decor or plate
+
+
+PLATE_FONTS, PLATE_FONT_P, DECOR_FONTS = _load_fonts()
+_font_cache = {}
+
+
+def font(path, size):
+    key = (path, size)
+    f = _font_cache.get(key)
+    if f is None:
+        f = ImageFont.truetype(path, size)
+        _font_cache[key] = f
+    return f
+
+
+# ---------------------------------------------------------------- texts
+
+def _rs(rng, alphabet, n):
+    return "".join(alphabet[i] for i in rng.integers(0, len(alphabet), n))
+
+
+def text_br_old(rng):
+    l, d = _rs(rng, LETTERS, 3), _rs(rng, DIGITS, 4)
+    return [l, d], rng.choice(["-", "·", " ", "-"])
+
+
+def text_mercosur(rng):
+    return [_rs(rng, LETTERS, 3) + _rs(rng, DIGITS, 1) + _rs(rng, LETTERS, 1)
+            + _rs(rng, DIGITS, 2)], " "
+
+
+def text_eu(rng):
+    k = rng.integers(0, 7)
+    if k == 0:   # FR/IT AB-123-CD
+        g = [_rs(rng, LETTERS, 2), _rs(rng, DIGITS, 3), _rs(rng, LETTERS, 2)]
+        sep = rng.choice(["-", " "])
+    elif k == 1:  # DE  M AB 1234
+        g = [_rs(rng, LETTERS, rng.integers(1, 4)), _rs(rng, LETTERS, rng.integers(1, 3)),
+             _rs(rng, DIGITS, rng.integers(1, 5))]
+        sep = " "
+    elif k == 2:  # PL WB 12345 / WB 1234A
+        g = [_rs(rng, LETTERS, rng.integers(2, 4)),
+             _rs(rng, DIGITS, rng.integers(3, 5)) + _rs(rng, ALNUM, rng.integers(0, 2))]
+        sep = " "
+    elif k == 3:  # NL 12-ABC-3
+        g = [_rs(rng, ALNUM, 2), _rs(rng, LETTERS, 3), _rs(rng, DIGITS, 1)]
+        sep = "-"
+    elif k == 4:  # ES 1234 ABC
+        g = [_rs(rng, DIGITS, 4), _rs(rng, LETTERS, 3)]
+        sep = " "
+    elif k == 5:  # UK AB12 CDE
+        g = [_rs(rng, LETTERS, 2) + _rs(rng, DIGITS, 2), _rs(rng, LETTERS, 3)]
+        sep = " "
+    else:  # generic groups
+        n = rng.integers(2, 4)
+        g = [_rs(rng, ALNUM, rng.integers(1, 4)) for _ in range(n)]
+        sep = rng.choice([" ", "-", "·"])
+    return g, sep
+
+
+def text_us(rng):
+    k = rng.integers(0, 5)
+    if k == 0:
+        g = [_rs(rng, DIGITS, 1) + _rs(rng, LETTERS, 3), _rs(rng, DIGITS, 3)]
+    elif k == 1:
+        g = [_rs(rng, LETTERS, 3), _rs(rng, DIGITS, 4)]
+    elif k == 2:
+        g = [_rs(rng, ALNUM, rng.integers(5, 8))]
+    elif k == 3:
+        g = [_rs(rng, DIGITS, 3), _rs(rng, LETTERS, 3)]
+    else:
+        g = [_rs(rng, LETTERS, 2) + _rs(rng, DIGITS, 1), _rs(rng, ALNUM, 3)]
+    return g, rng.choice([" ", "-", " ", ""])
+
+
+def text_generic(rng):
+    n = int(rng.integers(2, 11))
+    s = _rs(rng, ALNUM, n)
+    if n >= 4 and rng.random() < 0.4:
+        c = int(rng.integers(1, n))
+        return [s[:c], s[c:]], rng.choice([" ", "-"])
+    return [s], ""
+
+
+US_STATES = ["CALIFORNIA", "TEXAS", "FLORIDA", "NEW YORK", "OHIO", "ARIZONA", "NEVADA",
+             "OREGON", "IDAHO", "UTAH", "MAINE", "GEORGIA", "ILLINOIS", "VERMONT",
+             "COLORADO", "MONTANA", "Virginia", "Kansas", "Indiana", "Alaska"]
+US_SLOGANS = ["SUNSHINE STATE", "Land of Lincoln", "THE LONE STAR STATE",
+              "EMPIRE STATE", "Famous Potatoes", "GREEN MOUNTAINS", "dmv.gov",
+              "Vacationland", "Live Free or Die", "Grand Canyon State", "COUNTY"]
+BR_CITIES = ["SP SAO PAULO", "PR PARANAGUA", "RJ RIO DE JANEIRO", "MG BELO HORIZONTE",
+             "PR CURITIBA", "SC JOINVILLE", "RS PORTO ALEGRE", "BA SALVADOR"]
+EU_CODES = ["D", "F", "NL", "PL", "I", "B", "E", "CZ", "A", "P", "SK", "L", "H", "RO", "S"]
+
+
+# ---------------------------------------------------------------- drawing helpers
+
+def _col(rng, base, jitter=18):
+    return tuple(int(np.clip(c + rng.integers(-jitter, jitter + 1), 0, 255)) for c in base)
+
+
+def draw_text_box(img, box, text, fpath, fill, rng, stretch=True, spacing=0.0):
+    """Draw `text` fitted into box=(x0,y0,x1,y1) (height-driven)."""
+    x0, y0, x1, y1 = [int(round(v)) for v in box]
+    bw, bh = max(1, x1 - x0), max(1, y1 - y0)
+    f = font(fpath, 64)
+    if spacing > 0 and len(text) > 1:
+        widths = [f.getbbox(ch)[2] - f.getbbox(ch)[0] if ch != " " else 24 for ch in text]
+        gap = int(spacing * 40)
+        tw = sum(widths) + gap * (len(text) - 1) + 8
+        layer = Image.new("L", (tw, 90), 0)
+        d = ImageDraw.Draw(layer)
+        x = 4
+        for ch, w in zip(text, widths):
+            if ch != " ":
+                bb = f.getbbox(ch)
+                d.text((x - bb[0], 8), ch, font=f, fill=255)
+            x += w + gap
+    else:
+        bb = f.getbbox(text)
+        layer = Image.new("L", (bb[2] - bb[0] + 8, 90), 0)
+        ImageDraw.Draw(layer).text((4 - bb[0], 8), text, font=f, fill=255)
+    bbox = layer.getbbox()
+    if bbox is None:
+        return
+    layer = layer.crop(bbox)
+    lw, lh = layer.size
+    tw = lw * bh / lh
+    if tw > bw or stretch:
+        tw = min(bw, tw * (rng.uniform(0.85, 1.25) if stretch else 1.0))
+    tw = max(1, int(round(tw)))
+    layer = layer.resize((tw, bh), Image.BILINEAR)
+    ox = x0 + (bw - tw) // 2
+    img.paste(fill, (ox, y0, ox + tw, y0 + bh), layer)
+    return ox, ox + tw
+
+
+def rounded_rect(d, box, r, fill=None, outline=None, width=1):
+    try:
+        d.rounded_rectangle(box, radius=r, fill=fill, outline=outline, width=width)
+    except AttributeError:  # old PIL
+        d.rectangle(box, fill=fill, outline=outline, width=width)
+
+
+# ---------------------------------------------------------------- plate styles
+# each returns (RGB image of plate, label)
+
+PH = 100  # plate height in pixels at render time
+
+
+def _groups_string(groups, sep):
+    return sep.join(groups)
+
+
+def plate_eu(rng):
+    groups, sep = text_eu(rng)
+    label = "".join(groups)
+    w = int(PH * rng.uniform(3.6, 4.7))
+    yellow = rng.random() < 0.25
+    bg = _col(rng, (238, 200, 30) if yellow else (240, 240, 236))
+    fg = _col(rng, (20, 20, 22), 12)
+    img = Image.new("RGB", (w, PH), bg)
+    d = ImageDraw.Draw(img)
+    rounded_rect(d, (1, 1, w - 2, PH - 2), 8, outline=fg, width=int(rng.integers(2, 5)))
+    left = 6
+    if rng.random() < 0.85:
+        bw = int(PH * rng.uniform(0.38, 0.5))
+        d.rectangle((4, 4, 4 + bw, PH - 5), fill=_col(rng, (20, 50, 160), 15))
+        # star ring
+        cx, cy, r = 4 + bw / 2, PH * 0.3, bw * 0.28
+        for k in range(12):
+            a = 2 * math.pi * k / 12
+            x, y = cx + r * math.cos(a), cy + r * math.sin(a)
+            d.ellipse((x - 1.5, y - 1.5, x + 1.5, y + 1.5), fill=(240, 210, 40))
+        code = EU_CODES[rng.integers(0, len(EU_CODES))]
+        draw_text_box(img, (6, PH * 0.55, 2 + bw, PH * 0.88), code, PLATE_FONTS[0],
+                      (245, 245, 245), rng, stretch=False)
+        left = bw + 10
+    right = w - 8
+    if rng.random() < 0.2:  # sticker / seal between groups or at the right
+        sx = right - PH * 0.5
+        d.ellipse((sx, PH * 0.25, sx + PH * 0.45, PH * 0.7), fill=_col(rng, (150, 60, 60), 60))
+        right = int(sx - 6)
+    fp = PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
+    th = rng.uniform(0.62, 0.8) * PH
+    ty = (PH - th) / 2 + rng.uniform(-4, 4)
+    draw_text_box(img, (left + rng.uniform(0, 8), ty, right - rng.uniform(0, 8), ty + th),
+                  _groups_string(groups, sep), fp, fg, rng, spacing=rng.uniform(0, 0.4))
+    return img, label
+
+
+def plate_us(rng):
+    groups, sep = text_us(rng)
+    label = "".join(groups)
+    w = int(PH * rng.uniform(1.9, 2.2))  # 12x6 inch
+    h = PH
+    base = [(245, 245, 245), (225, 235, 250), (250, 240, 200), (235, 245, 235),
+            (255, 255, 255), (200, 220, 240)][rng.integers(0, 6)]
+    bg = _col(rng, base, 12)
+    img = Image.new("RGB", (w, h), bg)
+    d = ImageDraw.Draw(img)
+    # gradient / graphic
+    if rng.random() < 0.6:
+        arr = np.asarray(img).astype(np.float32)
+        g = np.linspace(0, 1, h)[:, None, None]
+        tint = np.array(_col(rng, (120, 160, 220), 80), dtype=np.float32)
+        a = rng.uniform(0.1, 0.5)
+        arr = arr * (1 - a * g) + tint * a * g if rng.random() < 0.5 else \
+            arr * (1 - a * (1 - g)) + tint * a * (1 - g)
+        img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+        d = ImageDraw.Draw(img)
+    if rng.random() < 0.5:
+        cx = rng.uniform(0.2, 0.8) * w
+        r = rng.uniform(0.15, 0.35) * h
+        d.ellipse((cx - r, h * 0.5 - r, cx + r, h * 0.5 + r), fill=_col(rng, (200, 170, 120), 60))
+    fg = _col(rng, [(20, 30, 110), (150, 20, 20), (15, 15, 15), (20, 90, 40)][rng.integers(0, 4)], 15)
+    dec = DECOR_FONTS[rng.integers(0, len(DECOR_FONTS))]
+    st = US_STATES[rng.integers(0, len(US_STATES))]
+    draw_text_box(img, (w * 0.2, h * 0.04, w * 0.8, h * rng.uniform(0.18, 0.24)), st, dec,
+                  _col(rng, fg, 40), rng, stretch=False)
+    if rng.random() < 0.8:
+        sl = US_SLOGANS[rng.integers(0, len(US_SLOGANS))]
+        draw_text_box(img, (w * 0.15, h * 0.83, w * 0.85, h * 0.95), sl, dec,
+                      _col(rng, fg, 40), rng, stretch=False)
+    left, right = w * 0.06, w * 0.94
+    if rng.random() < 0.25:  # small stacked characters at the left (decoration)
+        s = _rs(rng, LETTERS, 2)
+        draw_text_box(img, (w * 0.04, h * 0.3, w * 0.11, h * 0.5), s[0], PLATE_FONTS[0], fg, rng, False)
+        draw_text_box(img, (w * 0.04, h * 0.52, w * 0.11, h * 0.72), s[1], PLATE_FONTS[0], fg, rng, False)
+        left = w * 0.13
+    if rng.random() < 0.2:  # sticker top corner
+        d.rectangle((w * 0.82, h * 0.05, w * 0.95, h * 0.22), fill=_col(rng, (200, 60, 60), 60))
+    fp = PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
+    th = rng.uniform(0.45, 0.58) * h
+    ty = h * 0.26 + rng.uniform(-3, 3)
+    draw_text_box(img, (left, ty, right, ty + th), _groups_string(groups, sep), fp, fg, rng,
+                  spacing=rng.uniform(0, 0.3))
+    d = ImageDraw.Draw(img)
+    for x in (w * 0.2, w * 0.8):  # bolt holes
+        for y in (h * 0.12, h * 0.88):
+            if rng.random() < 0.5:
+                d.ellipse((x - 3, y - 3, x + 3, y + 3), fill=(90, 90, 90))
+    return img, label
+
+
+def plate_br_old(rng):
+    groups, sep = text_br_old(rng)
+    label = "".join(groups)
+    w = int(PH * rng.uniform(2.9, 3.3))
+    k = rng.random()
+    if k < 0.6:
+        bg, fg = _col(rng, (180, 180, 178), 35), _col(rng, (25, 25, 25), 15)
+    elif k < 0.85:
+        bg, fg = _col(rng, (170, 40, 40), 30), _col(rng, (235, 235, 235), 15)
+    elif k < 0.93:
+        bg, fg = _col(rng, (30, 120, 70), 30), _col(rng, (230, 240, 230), 15)
+    else:
+        bg, fg = _col(rng, (25, 25, 25), 10), _col(rng, (210, 210, 210), 15)
+    img = Image.new("RGB", (w, PH), bg)
+    d = ImageDraw.Draw(img)
+    rounded_rect(d, (2, 2, w - 3, PH - 3), 6, outline=fg, width=int(rng.integers(2, 5)))
+    dec = PLATE_FONTS[rng.integers(0, len(PLATE_FONTS))]
+    draw_text_box(img, (w * 0.3, PH * 0.05, w * 0.7, PH * 0.2),
+                  BR_CITIES[rng.integers(0, len(BR_CITIES))], dec, fg, rng, stretch=False)
+    fp = PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
+    th = rng.uniform(0.58, 0.7) * PH
+    ty = PH * 0.24 + rng.uniform(-2, 3)
+    draw_text_box(img, (w * 0.04, ty, w * 0.96, ty + th), _groups_string(groups, sep), fp, fg, rng,
+                  spacing=rng.uniform(0, 0.3))
+    return img, label
+
+
+def plate_mercosur(rng):
+    groups, _ = text_mercosur(rng)
+    label = groups[0]
+    w = int(PH * rng.uniform(3.0, 3.3))
+    bg = _col(rng, (240, 240, 240), 12)
+    fg = _col(rng, (20, 20, 20), 10)
+    img = Image.new("RGB", (w, PH), bg)
+    d = ImageDraw.Draw(img)
+    rounded_rect(d, (1, 1, w - 2, PH - 2), 8, outline=(30, 30, 30), width=3)
+    bh = int(PH * rng.uniform(0.2, 0.26))
+    d.rectangle((4, 4, w - 5, 4 + bh), fill=_col(rng, (20, 60, 170), 15))
+    draw_text_box(img, (w * 0.35, 6, w * 0.65, 2 + bh), "BRASIL", PLATE_FONTS[0],
+                  (245, 245, 245), rng, stretch=False)
+    d.rectangle((w * 0.04, 7, w * 0.1, bh), fill=(220, 220, 230))
+    d.rectangle((w * 0.9, 7, w * 0.96, bh), fill=(40, 150, 70))
+    fp = PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
+    th = rng.uniform(0.55, 0.66) * PH
+    ty = bh + 4 + (PH - bh - 4 - th) / 2 + rng.uniform(-2, 2)
+    draw_text_box(img, (w * 0.05, ty, w * 0.95, ty + th), label, fp, fg, rng,
+                  spacing=rng.uniform(0.05, 0.3))
+    return img, label
+
+
+def plate_generic(rng):
+    groups, sep = text_generic(rng)
+    label = "".join(groups)
+    n = len(label)
+    w = int(PH * max(1.6, min(5.0, rng.uniform(0.45, 0.7) * n + 0.8)))
+    lum_bg = rng.random() < 0.7
+    bgc = rng.integers(150, 256, 3) if lum_bg else rng.integers(0, 100, 3)
+    fgc = rng.integers(0, 80, 3) if lum_bg else rng.integers(170, 256, 3)
+    bg, fg = tuple(int(v) for v in bgc), tuple(int(v) for v in fgc)
+    img = Image.new("RGB", (w, PH), bg)
+    d = ImageDraw.Draw(img)
+    if rng.random() < 0.7:
+        rounded_rect(d, (1, 1, w - 2, PH - 2), 6, outline=fg, width=int(rng.integers(1, 5)))
+    fp = PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
+    th = rng.uniform(0.5, 0.82) * PH
+    ty = (PH - th) / 2 + rng.uniform(-5, 5)
+    if rng.random() < 0.3:  # small clutter text above or below
+        y = PH * 0.03 if ty > PH * 0.2 else PH * 0.86
+        draw_text_box(img, (w * 0.25, y, w * 0.75, y + PH * 0.1), _rs(rng, LETTERS + " ", 10),
+                      DECOR_FONTS[rng.integers(0, len(DECOR_FONTS))], fg, rng, stretch=False)
+    draw_text_box(img, (w * 0.05, ty, w * 0.95, ty + th), _groups_string(groups, sep), fp, fg, rng,
+                  spacing=rng.uniform(0, 0.4))
+    return img, label
+
+
+STYLES = [(plate_eu, 0.28), (plate_br_old, 0.22), (plate_mercosur, 0.12),
+          (plate_us, 0.18), (plate_generic, 0.20)]
+_STYLE_P = np.array([p for _, p in STYLES]) / sum(p for _, p in STYLES)
+
+
+# ---------------------------------------------------------------- surface effects
+
+def add_dirt_light(img, rng):
+    arr = np.asarray(img).astype(np.float32)
+    h, w = arr.shape[:2]
+    # uneven light: linear gradient in random direction
+    if rng.random() < 0.7:
+        a = rng.uniform(0, 2 * math.pi)
+        yy, xx = np.mgrid[0:h, 0:w]
+        g = (np.cos(a) * xx / w + np.sin(a) * yy / h)
+        g = (g - g.min()) / (np.ptp(g) + 1e-6)
+        s = rng.uniform(0.0, 0.5)
+        arr *= (1 - s * g)[..., None]
+    # shadow polygon
+    if rng.random() < 0.25:
+        m = Image.new("L", (w, h), 0)
+        x0 = rng.uniform(0, w)
+        ImageDraw.Draw(m).polygon([(x0, 0), (x0 + rng.uniform(-w, w), h), (w * 2, h), (w * 2, 0)], fill=255)
+        m = np.asarray(m.filter(ImageFilter.GaussianBlur(rng.uniform(1, 6)))).astype(np.float32) / 255
+        arr *= (1 - rng.uniform(0.2, 0.6) * m)[..., None]
+    # dirt blotches
+    if rng.random() < 0.4:
+        m = Image.new("L", (w, h), 0)
+        d = ImageDraw.Draw(m)
+        for _ in range(rng.integers(3, 25)):
+            x, y, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(2, 14)
+            d.ellipse((x - r, y - r, x + r, y + r), fill=int(rng.integers(40, 200)))
+        m = np.asarray(m.filter(ImageFilter.GaussianBlur(rng.uniform(1, 4)))).astype(np.float32) / 255
+        dirt = np.array(_col(rng, (90, 80, 60), 30), dtype=np.float32)
+        a = rng.uniform(0.2, 0.6) * m[..., None]
+        arr = arr * (1 - a) + dirt * a
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def make_surround(rng, pw, ph):
+    """Background canvas (bumper / car body) larger than the plate."""
+    W, H = int(pw * 1.9), int(ph * 3.2)
+    body = _col(rng, tuple(int(v) for v in rng.integers(0, 256, 3)), 0)
+    arr = np.empty((H, W, 3), np.float32)
+    arr[:] = body
+    yy = np.linspace(0, 1, H)[:, None, None]
+    arr *= (0.6 + 0.5 * yy * rng.uniform(-1, 1) + 0.4)
+    img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    d = ImageDraw.Draw(img)
+    # bumper bands / grille bars / recess around the plate
+    for _ in range(rng.integers(1, 5)):
+        y = rng.uniform(0, H)
+        hh = rng.uniform(2, ph * 0.6)
+        d.rectangle((0, y, W, y + hh), fill=_col(rng, tuple(int(v) for v in rng.integers(0, 120, 3)), 0))
+    if rng.random() < 0.5:
+        cx, cy = W / 2, H / 2
+        mx, my = pw * rng.uniform(0.52, 0.6), ph * rng.uniform(0.55, 0.8)
+        rounded_rect(d, (cx - mx, cy - my, cx + mx, cy + my), 10,
+                     fill=_col(rng, (40, 40, 40), 30))
+    if rng.random() < 0.3:  # a light / logo
+        x = rng.uniform(0, W)
+        y = rng.uniform(0, H)
+        r = rng.uniform(5, ph * 0.5)
+        d.ellipse((x - r, y - r, x + r, y + r), fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+    return img
+
+
+def _perspective_coeffs(src, dst):
+    """Coefficients mapping output (dst) points to input (src) points."""
+    A, b = [], []
+    for (x, y), (u, v) in zip(dst, src):
+        A.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        A.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        b += [u, v]
+    return np.linalg.solve(np.array(A, np.float64), np.array(b, np.float64))
+
+
+def capture(plate, rng):
+    """Place plate on a surround, warp, crop, degrade. Returns RGB uint8 array."""
+    pw, ph = plate.size
+    canvas = make_surround(rng, pw, ph)
+    W, H = canvas.size
+    ox, oy = (W - pw) // 2, (H - ph) // 2
+    canvas.paste(plate, (ox, oy))
+    corners = np.array([[ox, oy], [ox + pw, oy], [ox + pw, oy + ph], [ox, oy + ph]], np.float64)
+    # perspective: rotation, yaw/pitch foreshortening, shear
+    ang = math.radians(rng.normal(0, 4) if rng.random() < 0.8 else rng.uniform(-15, 15))
+    yaw = rng.uniform(-0.25, 0.25) if rng.random() < 0.6 else 0.0
+    pitch = rng.uniform(-0.15, 0.15) if rng.random() < 0.5 else 0.0
+    shear = rng.uniform(-0.15, 0.15) if rng.random() < 0.3 else 0.0
+    c = corners.mean(0)
+    p = corners - c
+    p[:, 0] += shear * p[:, 1]
+    # foreshortening: scale one side's height / one edge's width
+    p[:, 1] *= 1 + yaw * np.sign(p[:, 0])
+    p[:, 0] *= 1 + pitch * np.sign(p[:, 1])
+    R = np.array([[math.cos(ang), -math.sin(ang)], [math.sin(ang), math.cos(ang)]])
+    p = p @ R.T
+    dst_quad = p + c
+    # crop box around the warped plate (tight to loose, sometimes cutting the border)
+    x0, y0 = dst_quad.min(0)
+    x1, y1 = dst_quad.max(0)
+    bw, bh = x1 - x0, y1 - y0
+    ml, mr = rng.uniform(-0.01, 0.12) * bw, rng.uniform(-0.01, 0.12) * bw
+    mt, mb = rng.uniform(-0.06, 0.3) * bh, rng.uniform(-0.06, 0.3) * bh
+    cx0, cy0, cx1, cy1 = x0 - ml, y0 - mt, x1 + mr, y1 + mb
+    # low resolution: plate height in the camera 12..40 px
+    target_ph = rng.uniform(14, 40) if rng.random() < 0.75 else rng.uniform(40, 70)
+    s = target_ph / bh
+    out_w = max(8, int(round((cx1 - cx0) * s)))
+    out_h = max(6, int(round((cy1 - cy0) * s)))
+    # output pixel (u,v) -> canvas point: affine(crop) then inverse perspective
+    src_quad = corners
+    crop_quad = (dst_quad - [cx0, cy0]) * s
+    coeffs = _perspective_coeffs(src_quad, crop_quad)
+    # supersample 2x then box down for antialiasing
+    big = canvas.transform((out_w * 2, out_h * 2), Image.PERSPECTIVE,
+                           tuple(_perspective_coeffs(src_quad, crop_quad * 2)),
+                           Image.BILINEAR, fillcolor=tuple(int(v) for v in rng.integers(0, 200, 3)))
+    del coeffs
+    img = big.resize((out_w, out_h), Image.BOX)
+    # blur
+    r = rng.random()
+    sharp = min(1.0, target_ph / 30.0)  # small plates get less extra blur
+    if r < 0.3:
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.1) * sharp))
+    elif r < 0.45:
+        k = np.zeros((5, 5), np.float32)
+        a = rng.uniform(0, math.pi)
+        L = rng.uniform(0.5, 2.0) * sharp
+        for t in np.linspace(-L, L, 9):
+            xi, yi = int(round(2 + t * math.cos(a))), int(round(2 + t * math.sin(a)))
+            k[yi, xi] += 1
+        img = img.filter(ImageFilter.Kernel((5, 5), k.flatten().tolist(), float(k.sum())))
+    arr = np.asarray(img).astype(np.float32)
+    # night IR: grey, strong contrast, dark surroundings
+    if rng.random() < 0.1:
+        g = arr.mean(2, keepdims=True)
+        g = np.clip((g - 60) * rng.uniform(1.2, 2.0), 0, 255)
+        arr = np.repeat(g, 3, 2)
+    # brightness / contrast / gamma
+    arr = arr * rng.uniform(0.6, 1.25) + rng.uniform(-40, 40)
+    arr = np.clip(arr, 0, 255)
+    if rng.random() < 0.3:
+        arr = 255 * (arr / 255) ** rng.uniform(0.6, 1.6)
+    # sensor noise
+    arr = arr + rng.normal(0, rng.uniform(0, 9), arr.shape)
+    img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    if rng.random() < 0.6:
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=int(rng.integers(25, 90)))
+        buf.seek(0)
+        img = Image.open(buf).convert("RGB")
+    return np.asarray(img)
+
+
+def render_one(rng):
+    """Returns (rgb crop uint8 [h,w,3], label)."""
+    style = STYLES[rng.choice(len(STYLES), p=_STYLE_P)][0]
+    plate, label = style(rng)
+    plate = add_dirt_light(plate, rng)
+    return capture(plate, rng), label
+
+
+def to_input_u8(rgb):
+    """Exact Swift preprocessing (grey + half-pixel bilinear 94x24), rounded to uint8."""
+    return np.clip(np.round(resize_bilinear(rgb_to_gray(rgb))), 0, 255).astype(np.uint8)
+
+
+def render_shard(args):
+    out, seed, start, count = args
+    rng = np.random.default_rng([seed, start])
+    xs = np.empty((count, 24, 94), np.uint8)
+    labels = []
+    for i in range(count):
+        rgb, label = render_one(rng)
+        xs[i] = to_input_u8(rgb)
+        labels.append(label)
+    tmp = out + ".tmp.npz"
+    np.savez(tmp, x=xs, y=np.array(labels))
+    os.replace(tmp, out)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", help="output directory for shards")
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--shard-size", type=int, default=10000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--procs", type=int, default=2)
+    ap.add_argument("--prefix", default="shard")
+    ap.add_argument("--preview", help="write a PNG grid of samples (model input view)")
+    ap.add_argument("--raw-preview", help="write a PNG grid of raw crops")
+    a = ap.parse_args()
+    if a.preview or a.raw_preview:
+        rng = np.random.default_rng(a.seed)
+        t0 = time.time()
+        samples = [render_one(rng) for _ in range(a.count)]
+        dt = time.time() - t0
+        print(f"{a.count} samples in {dt:.2f}s = {1000 * dt / a.count:.1f} ms/sample")
+        cols = 4
+        rows = (a.count + cols - 1) // cols
+        if a.preview:
+            grid = Image.new("L", (cols * 196, rows * 52), 128)
+            dr = ImageDraw.Draw(grid)
+            for i, (rgb, lab) in enumerate(samples):
+                im = Image.fromarray(to_input_u8(rgb)).resize((188, 48), Image.NEAREST)
+                grid.paste(im, ((i % cols) * 196, (i // cols) * 52))
+            grid.save(a.preview)
+        if a.raw_preview:
+            grid = Image.new("RGB", (cols * 200, rows * 90), (128, 128, 128))
+            dr = ImageDraw.Draw(grid)
+            for i, (rgb, lab) in enumerate(samples):
+                im = Image.fromarray(rgb).resize((196, 70), Image.BILINEAR)
+                grid.paste(im, ((i % cols) * 200, (i // cols) * 90))
+                dr.text(((i % cols) * 200 + 2, (i // cols) * 90 + 72), lab, fill=(255, 255, 0))
+            grid.save(a.raw_preview)
+        for _, lab in samples[:16]:
+            print(lab, end=" ")
+        print()
+        return
+    os.makedirs(a.out, exist_ok=True)
+    jobs = []
+    for start in range(0, a.count, a.shard_size):
+        path = os.path.join(a.out, f"{a.prefix}-{a.seed}-{start:07d}.npz")
+        if not os.path.exists(path):
+            jobs.append((path, a.seed, start, min(a.shard_size, a.count - start)))
+    t0 = time.time()
+    if a.procs > 1 and len(jobs) > 1:
+        from multiprocessing import Pool
+        with Pool(a.procs) as pool:
+            for p in pool.imap_unordered(render_shard, jobs):
+                print(f"[{time.time() - t0:7.1f}s] {p}", flush=True)
+    else:
+        for j in jobs:
+            print(f"[{time.time() - t0:7.1f}s] {render_shard(j)}", flush=True)
+    print(f"done: {len(jobs)} shards in {time.time() - t0:.1f}s")
+
+
+if __name__ == "__main__":
+    main()
