@@ -1,4 +1,5 @@
 import Foundation
+import PlatetopTestSupport
 import PlatetopCore
 #if canImport(Glibc)
 import Glibc
@@ -65,7 +66,7 @@ enum TerminalFixtures {
     static let tinyModel: String = {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-terminal-tests")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let bytes = Data(SafeTensorsFile.serialize(tinyTensors(), metadata: tinyMetadata()))
+        let bytes = Data(TinyModel.bytes())
         let path = dir.appendingPathComponent("tiny-v1.safetensors").path
         if FileManager.default.contents(atPath: path) != bytes {
             let scratch = path + ".\(getpid()).tmp"
@@ -75,57 +76,6 @@ enum TerminalFixtures {
         return path
     }()
 
-    private struct RNG {
-        var state: UInt64
-        mutating func float(_ a: Float) -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return (Float((state >> 11) % 2_000_001) / 1_000_000 - 1) * a
-        }
-    }
-
-    /// The tensors of a valid LPRNet-family model (shape rules from LPRNetModel.swift).
-    private static func tinyTensors(widths: [Int] = [4, 8, 8, 8], classes: Int = 5)
-        -> [(name: String, shape: [Int], values: [Float])] {
-        var rng = RNG(state: 7)
-        var out: [(name: String, shape: [Int], values: [Float])] = []
-        func t(_ name: String, _ shape: [Int], _ gen: (inout RNG) -> Float) {
-            out.append((name, shape, (0..<shape.reduce(1, *)).map { _ in gen(&rng) }))
-        }
-        func conv(_ p: String, _ o: Int, _ i: Int, _ kh: Int, _ kw: Int) {
-            let a = 1 / Float(i * kh * kw).squareRoot()
-            t(p + ".weight", [o, i, kh, kw]) { $0.float(a) }
-            t(p + ".bias", [o]) { $0.float(0.1) }
-        }
-        func bn(_ p: String, _ c: Int) {
-            t(p + ".weight", [c]) { 1 + $0.float(0.3) }
-            t(p + ".bias", [c]) { $0.float(0.1) }
-            t(p + ".running_mean", [c]) { $0.float(0.1) }
-            t(p + ".running_var", [c]) { 1 + $0.float(0.3) }
-        }
-        func block(_ p: String, _ i: Int, _ o: Int) {
-            conv(p + ".block.0", o / 4, i, 1, 1); conv(p + ".block.2", o / 4, o / 4, 3, 1)
-            conv(p + ".block.4", o / 4, o / 4, 1, 3); conv(p + ".block.6", o, o / 4, 1, 1)
-        }
-        let (c0, b1, b2, head) = (widths[0], widths[1], widths[2], widths[3])
-        conv("backbone.0", c0, 1, 3, 3); bn("backbone.1", c0)
-        block("backbone.4", c0, b1); bn("backbone.5", b1)
-        block("backbone.8", (b1 + 1) / 2, b2); bn("backbone.9", b2)
-        block("backbone.11", b2, b2); bn("backbone.12", b2)
-        conv("backbone.16", head, (b2 + 3) / 4, 1, 4); bn("backbone.17", head)
-        conv("backbone.20", classes, head, 13, 1); bn("backbone.21", classes)
-        conv("container.0", classes, c0 + b1 + b2 + classes, 1, 1)
-        return out
-    }
-
-    private static func tinyMetadata(classes: Int = 5) -> [String: String] {
-        let alphabet = (0..<(classes - 1)).map { String(UnicodeScalar(UInt8(65 + $0))) } + ["-"]
-        let json = "[" + alphabet.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-        return ["format": "pt", "platetop.architecture": "lprnet", "platetop.architecture_version": "1",
-                "platetop.name": "tiny", "platetop.alphabet": json, "platetop.blank_index": String(classes - 1),
-                "platetop.input_width": "94", "platetop.input_height": "24", "platetop.input_channels": "1",
-                "platetop.color_order": "gray", "platetop.mean": "127.5", "platetop.scale": "0.0078125",
-                "platetop.description": "tiny test model"]
-    }
 }
 
 /// A failure of the tmux harness, with what the screen showed.
