@@ -263,7 +263,7 @@ extension MonitorSession {
         if let format = settings.dump {
             let path = settings.dumpPath ?? "platetop-session-\(Self.stamp(startTime)).\(format.rawValue)"
             do {
-                try summary.write(format, to: path)
+                try SessionDump.write(format, events: all, to: path)
             } catch {
                 throw RuntimeFailure(String(describing: error))
             }

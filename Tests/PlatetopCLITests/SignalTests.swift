@@ -9,19 +9,24 @@ struct SignalTests {
     func interrupted(by sig: Int32, expectedStatus: Int32) throws {
         let dir = try CLI.makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clip = try CLI.clip(seconds: 6)   // 90 frames at 15 fps
+        let clip = try CLI.clip(seconds: 6, blink: true)   // 90 frames at 15 fps, black every other half second
         let log = dir + "/log.jsonl", csv = dir + "/dump.csv"
         let child = try CLI.start(["replay", clip, "--headless", "--pace", "realtime", "--log", log,
-                                   "--dump", "csv", "--dump-path", csv, "--model", CLI.tinyModel, "--roi", "40,60,200,80"],
+                                   "--dump", "csv", "--dump-path", csv, "--model", CLI.tinyModel, "--roi", "40,60,200,80",
+                                   "--event-window", "0.3", "--min-length", "1", "--min-confidence", "0"],
                                   in: dir)
-        #expect(child.waitForStdout(timeout: 30, Self.firstRead), "no read line before the timeout")
+        #expect(child.waitForStdout(timeout: 30) { $0.contains("\"type\":\"event\"") }, "no event line before the timeout")
         child.signal(sig)
         let r = child.finish(timeout: 15)
         #expect(!r.timedOut, "did not exit after the signal")
         #expect(!r.signalled, "died of the signal instead of handling it")
         #expect(r.status == expectedStatus, "stderr: \(r.stderr)")
-        let header = (try? String(contentsOfFile: csv, encoding: .utf8))?.split(separator: "\n").first
-        #expect(header == "plate,streams,sightings,events,reads,best_confidence,first_seen,last_seen,watchlist")
+        // The dump is the whole session: one CSV row per logged event, same ids in the same order.
+        let rows = ((try? String(contentsOfFile: csv, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        #expect(rows.first == "id,stream,plate,raw_text,confidence,sightings,first_pts,last_pts,first_seen,last_seen,watchlist,crop,candidates")
+        let logged = CLI.jsonLines((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").compactMap { $0["id"] as? String }
+        #expect(!logged.isEmpty)
+        #expect(rows.dropFirst().map { String($0.prefix { $0 != "," }) } == logged)
         let summary = ReplayTests.summary(r.stderr)
         #expect(summary != nil, "stderr: \(r.stderr)")
         // Stopped early: a realtime 6 s clip cannot have been decoded to the end.
