@@ -23,6 +23,20 @@ struct WatchRTSPTests {
         #expect(r.reads.allSatisfy { ($0["roi"] as? [Int]) == [525, 569, 230, 72] })
     }
 
+    /// `--transport udp` receives the same stream over RTP/UDP on loopback.
+    @Test func watchOverUDP() throws {
+        let server = try RTSPServer(file: Self.demo)
+        defer { server.stop() }
+        let child = try CLI.start(["watch", server.url, "--transport", "udp", "--roi", Self.demoROI, "--headless",
+                                   "--no-log", "--model", CLI.tinyModel])
+        #expect(child.waitForStdout(timeout: 30) { $0.components(separatedBy: "\"type\":\"read\"").count > 10 })
+        child.signal(SIGTERM)
+        let r = child.finish(timeout: 15)
+        #expect(r.status == 0)
+        let pts = r.reads.compactMap { $0["pts"] as? Double }
+        #expect(pts.count > 10 && zip(pts, pts.dropFirst()).allSatisfy { $0 < $1 })
+    }
+
     /// With the shipped model, the live stream yields the demo's plates.
     @Test(.enabled(if: CLI.latinModelPresent, "models/latin.safetensors not present"))
     func watchReadsDemoPlates() throws {
