@@ -12,6 +12,7 @@ extension MonitorSession {
         let t0 = ContinuousClock.now
         let spec = runner.spec
         let minConfidence = currentThreshold
+        let rules = runner.tracker.configuration.formatRules
         var closed: [PlateEvent] = []
         var reason: DashboardState.NoReadReason = result.boxes.isEmpty ? .noPlateFound : .none
         for plate in result.plates {
@@ -23,7 +24,11 @@ extension MonitorSession {
                 reason = .noPlateFound
                 continue
             }
-            if plate.read.confidence < minConfidence { reason = .belowThreshold(plate.read.confidence) }
+            if plate.read.confidence < minConfidence {
+                reason = .belowThreshold(plate.read.confidence)
+            } else if !rules.patterns.isEmpty, rules.apply(to: plate.read.text).matchedPattern == nil {
+                reason = .patternMismatch(plate.read.text)
+            }
             let obs = PlateObservation(stream: spec.name, frameIndex: result.frameIndex, ptsSeconds: result.ptsSeconds,
                                        wallTime: result.wallTime, box: plate.box, read: plate.read, crop: plate.crop)
             closed += runner.tracker.ingest(obs)
