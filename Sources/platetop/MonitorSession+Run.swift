@@ -12,6 +12,9 @@ extension MonitorSession {
         let t0 = ContinuousClock.now
         let spec = runner.spec
         let minConfidence = currentThreshold
+        if runner.tracker.configuration.minConfidence != minConfidence {
+            runner.tracker.configuration.minConfidence = minConfidence   // the dashboard's +/- threshold
+        }
         let rules = runner.tracker.configuration.formatRules
         var closed: [PlateEvent] = []
         var reason: DashboardState.NoReadReason = result.boxes.isEmpty ? .noPlateFound : .none
