@@ -36,11 +36,13 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
 
-        .testTarget(name: "PlatetopCoreTests", dependencies: ["PlatetopCore"]),
+        // Builders shared by the test targets (a tiny random model); not part of the product.
+        .target(name: "PlatetopTestSupport", dependencies: ["PlatetopCore"], path: "Tests/PlatetopTestSupport"),
+        .testTarget(name: "PlatetopCoreTests", dependencies: ["PlatetopCore", "PlatetopTestSupport"]),
         .testTarget(name: "PlatetopVideoTests", dependencies: ["PlatetopVideo", "PlatetopCore"]),
         .testTarget(name: "PlatetopDashboardTests", dependencies: ["PlatetopDashboard", "PlatetopCore"]),
-        .testTarget(name: "PlatetopCLITests", dependencies: ["platetop", "PlatetopCore"]),
-        .testTarget(name: "PlatetopTerminalTests", dependencies: ["platetop", "PlatetopCore"]),
+        .testTarget(name: "PlatetopCLITests", dependencies: ["platetop", "PlatetopCore", "PlatetopTestSupport"]),
+        .testTarget(name: "PlatetopTerminalTests", dependencies: ["platetop", "PlatetopCore", "PlatetopTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,6 +29,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also print time per kernel kind (sgemm, im2col, ...) at 1 thread, batch 1.")
     var profile = false
 
+    @Flag(help: "With --profile, split sgemm time by matrix shape (MxNxK).")
+    var profileGemms = false
+
     @Option(help: "Optional float32 file of planar network inputs [N][C][24][94] (e.g. seed_reference.py's inputs.f32); random inputs otherwise.")
     var inputs: String?
 
@@ -65,7 +68,7 @@ struct Bench: ParsableCommand {
         if profile {
             let r = try LPRNetRecognizer(model: loaded, maxBatch: 1, threads: 1)
             let kernels = input.withUnsafeBufferPointer {
-                r.profile(planarInput: $0.baseAddress!, batch: 1, runs: runs) { DispatchTime.now().uptimeNanoseconds }
+                r.profile(planarInput: $0.baseAddress!, batch: 1, runs: runs, detailed: profileGemms) { DispatchTime.now().uptimeNanoseconds }
             }
             let total = kernels.reduce(0) { $0 + $1.milliseconds }
             print("profile threads=1 batch=1 (mean ms per plate): "

@@ -21,6 +21,9 @@ struct Eval: ParsableCommand {
     @Option(help: "Region to read in every image, x,y,w,h in pixels or fractions.")
     var roi: String?
 
+    @Option(help: "Folder that relative paths in a labels CSV refer to (default: the CSV's folder).")
+    var images: String?
+
     @Option(help: "Write every prediction as FILE<TAB>EXPECTED<TAB>GOT<TAB>CONFIDENCE to this file.")
     var predictions: String?
 
@@ -32,7 +35,7 @@ struct Eval: ParsableCommand {
     static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp"]
 
     /// (file path, display name, expected text) for every labelled image.
-    static func samples(at path: String) throws -> [(path: String, name: String, label: String)] {
+    static func samples(at path: String, images: String? = nil) throws -> [(path: String, name: String, label: String)] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw RuntimeFailure("cannot open '\(path)': No such file or directory")
@@ -44,7 +47,7 @@ struct Eval: ParsableCommand {
             let candidate = base.appendingPathComponent("labels.csv")
             csv = FileManager.default.fileExists(atPath: candidate.path) ? candidate : nil
         } else {
-            base = URL(fileURLWithPath: path).deletingLastPathComponent()
+            base = images.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: path).deletingLastPathComponent()
             csv = URL(fileURLWithPath: path)
         }
         if let csv {
@@ -77,7 +80,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let region = try parseRegion(roi)
-        let samples = try Self.samples(at: path)
+        let samples = try Self.samples(at: path, images: images)
         guard !samples.isEmpty else { throw RuntimeFailure("no labelled images in '\(path)'") }
         let batchSize = 16
         let recognizer = try modelOptions.loadRecognizer(maxBatch: batchSize)

@@ -12,6 +12,10 @@ extension MonitorSession {
         let t0 = ContinuousClock.now
         let spec = runner.spec
         let minConfidence = currentThreshold
+        if runner.tracker.configuration.minConfidence != minConfidence {
+            runner.tracker.configuration.minConfidence = minConfidence   // the dashboard's +/- threshold
+        }
+        let rules = runner.tracker.configuration.formatRules
         var closed: [PlateEvent] = []
         var reason: DashboardState.NoReadReason = result.boxes.isEmpty ? .noPlateFound : .none
         for plate in result.plates {
@@ -23,7 +27,11 @@ extension MonitorSession {
                 reason = .noPlateFound
                 continue
             }
-            if plate.read.confidence < minConfidence { reason = .belowThreshold(plate.read.confidence) }
+            if plate.read.confidence < minConfidence {
+                reason = .belowThreshold(plate.read.confidence)
+            } else if !rules.patterns.isEmpty, rules.apply(to: plate.read.text).matchedPattern == nil {
+                reason = .patternMismatch(plate.read.text)
+            }
             let obs = PlateObservation(stream: spec.name, frameIndex: result.frameIndex, ptsSeconds: result.ptsSeconds,
                                        wallTime: result.wallTime, box: plate.box, read: plate.read, crop: plate.crop)
             closed += runner.tracker.ingest(obs)
@@ -107,7 +115,6 @@ extension MonitorSession {
 
     /// Runs until every stream ended, the user quits, or a signal arrives. Returns the exit code.
     func run() throws -> Int32 {
-        signals.install()
         defer { signals.uninstall() }
         if !settings.headless {
             do {
@@ -119,6 +126,7 @@ extension MonitorSession {
         } else {
             FFmpegLog.echoToStderr = false
         }
+        if signals.stopRequested { return try finish(exitCode: signals.receivedSignal == SIGINT ? 130 : 0) }
         for r in runners { r.pipeline.start() }
         var exitCode: Int32 = 0
         if settings.headless {
@@ -263,7 +271,7 @@ extension MonitorSession {
         if let format = settings.dump {
             let path = settings.dumpPath ?? "platetop-session-\(Self.stamp(startTime)).\(format.rawValue)"
             do {
-                try summary.write(format, to: path)
+                try SessionDump.write(format, events: all, to: path)
             } catch {
                 throw RuntimeFailure(String(describing: error))
             }

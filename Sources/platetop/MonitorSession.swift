@@ -66,6 +66,8 @@ final class MonitorSession: @unchecked Sendable {
     init(specs: [StreamSpec], settings: Settings) throws {
         self.settings = settings
         threshold = Mutex(specs.first?.minConfidence ?? 0.5)
+        // Signals first, so a SIGTERM during model loading still ends cleanly.
+        signals.install()
         var logs: [String: DetectionLog] = [:]
         for spec in specs {
             // Without a fixed region the full-frame detector locates plates (loaded here once to validate it).

@@ -54,29 +54,7 @@ extension Float {
 }
 
 /// A JSON-string literal for `text` (quotes and escapes included).
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out + "\""
-}
+func jsonString(_ text: String) -> String { JSONText.quoted(text) }
 
 /// A JSON number with at most `digits` decimals (no exponent, no trailing noise).
-func jsonNumber(_ value: Double, digits: Int = 4) -> String {
-    guard value.isFinite else { return "null" }
-    var s = String(format: "%.\(digits)f", value)
-    if s.contains(".") {
-        while s.hasSuffix("0") { s.removeLast() }
-        if s.hasSuffix(".") { s.removeLast() }
-    }
-    return s == "-0" ? "0" : s
-}
+func jsonNumber(_ value: Double, digits: Int = 4) -> String { JSONText.number(value, digits: digits) }

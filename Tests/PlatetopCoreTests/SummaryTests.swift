@@ -73,3 +73,34 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == s.csv(timeZone: utc))
     }
 }
+
+/// `--dump`: the whole session, one row per event (not the deduplicated summary).
+@Suite struct SessionDumpTests {
+    let utc = TimeZone(secondsFromGMT: 0)!
+
+    var events: [PlateEvent] {
+        [
+            sampleEvent(id: "cam-000001", text: "ABC1234", at: 0, confidence: 0.87, watchlist: "stolen"),
+            sampleEvent(id: "cam-000002", text: "ABC1234", at: 400, confidence: 0.5),
+            sampleEvent(id: "cam-000003", text: "X,\"Y\"", at: 500, confidence: 0.25),
+        ]
+    }
+
+    @Test func csvHasOneQuotedRowPerEvent() {
+        let lines = SessionDump.csv(events, timeZone: utc).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first == SessionDump.csvHeader)
+        #expect(lines.count == 1 + 3 + 1)  // header, three events, final empty string after the last newline
+        #expect(lines[1].hasPrefix("cam-000001,cam,ABC1234,"))
+        #expect(lines[1].contains(",2026-11-23T12:34:56.000+00:00,") && lines[1].contains(",stolen,"))
+        #expect(lines[2].hasPrefix("cam-000002,cam,ABC1234,"))  // the same plate twice: both events kept
+        #expect(lines[3].hasPrefix(#"cam-000003,cam,"X,""Y""","#))
+    }
+
+    @Test func jsonIsAnArrayOfLogObjects() throws {
+        let text = SessionDump.json(events, timeZone: utc)
+        let array = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]
+        #expect(array?.map { $0["id"] as? String } == ["cam-000001", "cam-000002", "cam-000003"])
+        #expect(array?[0]["watchlist"] as? String == "stolen")
+        #expect(SessionDump.json([], timeZone: utc) == "[]\n")
+    }
+}

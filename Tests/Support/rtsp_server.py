@@ -35,7 +35,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=8554)
     ap.add_argument("--mount", default="/demo")
-    ap.add_argument("--loops", type=int, default=20)
+    ap.add_argument("--loops", type=int, default=3)
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("file")

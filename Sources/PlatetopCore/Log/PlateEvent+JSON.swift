@@ -163,23 +163,7 @@ struct JSONLineWriter {
         out += ":"
     }
 
-    mutating func string(_ s: String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20 || u.value == 0x2028 || u.value == 0x2029:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
-    }
+    mutating func string(_ s: String) { out += JSONText.quoted(s) }
 
     mutating func optionalString(_ s: String?) {
         if let s { string(s) } else { out += "null" }

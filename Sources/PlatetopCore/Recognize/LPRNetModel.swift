@@ -31,9 +31,24 @@ public struct ModelInfo: Sendable, Equatable {
 /// `c, ky, kx`), zero padding `padH`, `padW`, stride 1.
 struct FoldedConv: Sendable {
     let outC: Int, inC: Int, kh: Int, kw: Int, padH: Int, padW: Int
-    var weight: [Float]
-    var bias: [Float]
+    let weight: [Float]
+    let bias: [Float]
+    /// The same weights tap-major, `[ky * kw + kx][outC][inC]`, for per-tap shifted GEMMs.
+    let taps: [Float]
     var k: Int { inC * kh * kw }
+
+    init(outC: Int, inC: Int, kh: Int, kw: Int, padH: Int, padW: Int, weight: [Float], bias: [Float]) {
+        self.outC = outC; self.inC = inC; self.kh = kh; self.kw = kw; self.padH = padH; self.padW = padW
+        self.weight = weight; self.bias = bias
+        let kk = kh * kw
+        var t = [Float](repeating: 0, count: weight.count)
+        for o in 0..<outC {
+            for c in 0..<inC {
+                for tap in 0..<kk { t[(tap * outC + o) * inC + c] = weight[(o * inC + c) * kk + tap] }
+            }
+        }
+        taps = t
+    }
 }
 
 /// The four convolutions of a `small_basic_block` (BN after it folded into the last one).

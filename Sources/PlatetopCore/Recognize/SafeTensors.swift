@@ -180,21 +180,7 @@ public struct SafeTensorsFile: Sendable {
     }
 }
 
-private func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}
+private func jsonString(_ s: String) -> String { JSONText.quoted(s) }
 
 /// IEEE half → single.
 func halfToFloat(_ h: UInt16) -> Float {

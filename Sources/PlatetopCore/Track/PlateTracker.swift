@@ -79,7 +79,9 @@ public struct PlateTracker: Sendable {
         }
     }
 
-    public let configuration: Configuration
+    /// The rules; may be changed between calls (e.g. the dashboard's `+`/`-` threshold), and apply
+    /// from the next read on.
+    public var configuration: Configuration
     /// Re-sightings folded into an earlier event instead of being emitted (see the type's rules).
     public private(set) var suppressedSightings = 0
     /// Suppressed re-sightings per earlier event id.

@@ -5,6 +5,7 @@ enum HeaderPanel {
         case .live: return ("● LIVE", .statusOK)
         case .paused: return ("‖ PAUSED", .statusWarn)
         case .reconnecting(let attempt, let inSeconds):
+            if attempt == 0 { return ("↻ CONNECTING", .statusWarn) }  // first open, not a reconnect
             return ("↻ RECONNECTING #\(attempt) in \(Int(inSeconds.rounded(.up)))s", .statusWarn)
         case .ended: return ("■ ENDED", .inactive)
         case .error(let message): return ("✖ ERROR: \(message)", .statusError)

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""CTC training of the platetop "latin" LPRNet (grey, 37 classes) on CPU.
+
+Mixes cached synthetic crops (render_plates.py shards) with augmented real
+Brazilian train crops (split_br.py) at a fixed ratio.  Validation: synthetic
+val shards + the real BR validation split (never trained on).
+
+  nice -n 19 /usr/bin/python3 training/train.py [--resume] [--steps 6000]
+
+Outputs under --work (default /work/cache/platetop):
+  train.log, ckpt/last.pt (resumable), latin-best.safetensors (best val loss)
+"""
+import argparse
+import csv
+import datetime
+import glob
+import io
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageFilter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from lprnet import LPRNet  # noqa: E402
+from preprocess import MEAN, SCALE, resize_bilinear, rgb_to_gray  # noqa: E402
+from safetensors_io import export_lprnet  # noqa: E402
+
+ALPHABET = list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") + ["-"]
+BLANK = 36
+CHAR_TO_IDX = {c: i for i, c in enumerate(ALPHABET[:BLANK])}
+WIDTHS = (32, 64, 128, 128)
+
+
+def log(msg, path):
+    line = f"{datetime.datetime.utcnow().strftime('%H:%M:%S')} {msg}"
+    print(line, flush=True)
+    with open(path, "a") as f:
+        f.write(line + "\n")
+
+
+def load_shards(pattern):
+    xs, ys = [], []
+    for p in sorted(q for q in glob.glob(pattern) if ".tmp" not in q):
+        d = np.load(p)
+        xs.append(d["x"])
+        ys += [str(s) for s in d["y"]]
+    if not xs:
+        raise SystemExit(f"no shards match {pattern}; run render_plates.py first")
+    return np.concatenate(xs), ys
+
+
+def read_split(csv_path, data_dir):
+    imgs, labels = [], []
+    with open(csv_path, newline="") as f:
+        for r in csv.DictReader(f):
+            imgs.append(np.asarray(Image.open(os.path.join(data_dir, r["file"])).convert("RGB")))
+            labels.append(r["plate"].strip().upper())
+    return imgs, labels
+
+
+def augment_real(rgb, rng):
+    """Small affine + crop jitter + low-res + blur + light + noise + JPEG; returns grey float [24,94] 0..255."""
+    img = Image.fromarray(rgb)
+    w, h = img.size
+    ang = math.radians(rng.uniform(-4, 4))
+    sx = rng.uniform(0.92, 1.08)
+    sy = sx * rng.uniform(0.93, 1.07)
+    shear = rng.uniform(-0.08, 0.08)
+    tx, ty = rng.uniform(-0.05, 0.05) * w, rng.uniform(-0.08, 0.08) * h
+    ca, sa = math.cos(ang), math.sin(ang)
+    # inverse map output -> input around the centre
+    a = ca / sx
+    b = (sa + shear) / sx
+    d = -sa / sy
+    e = ca / sy
+    cx, cy = w / 2, h / 2
+    c = cx - a * cx - b * cy + tx
+    f = cy - d * cx - e * cy + ty
+    img = img.transform((w, h), Image.AFFINE, (a, b, c, d, e, f), Image.BILINEAR,
+                        fillcolor=tuple(int(v) for v in rgb[h // 2, 0]))
+    if rng.random() < 0.5:  # lower the resolution
+        nh = int(rng.uniform(16, 40))
+        nw = max(8, int(round(w * nh / h)))
+        img = img.resize((nw, nh), Image.BOX)
+    if rng.random() < 0.3:
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.9)))
+    arr = np.asarray(img).astype(np.float32)
+    arr = arr * rng.uniform(0.7, 1.3) + rng.uniform(-30, 30)
+    arr += rng.normal(0, rng.uniform(0, 6), arr.shape)
+    img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    if rng.random() < 0.3:
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=int(rng.integers(30, 90)))
+        buf.seek(0)
+        img = Image.open(buf).convert("RGB")
+    return resize_bilinear(rgb_to_gray(np.asarray(img)))
+
+
+def encode(labels):
+    targets, lengths = [], []
+    for s in labels:
+        idx = [CHAR_TO_IDX[c] for c in s if c in CHAR_TO_IDX]
+        targets += idx
+        lengths.append(len(idx))
+    return torch.tensor(targets, dtype=torch.long), torch.tensor(lengths, dtype=torch.long)
+
+
+def greedy_decode(logits):
+    """logits [N, C, T] -> list of strings."""
+    best = logits.argmax(1).numpy()
+    out = []
+    for row in best:
+        s, prev = [], -1
+        for k in row:
+            if k != prev and k != BLANK:
+                s.append(ALPHABET[k])
+            prev = k
+        out.append("".join(s))
+    return out
+
+
+def ctc_loss(logits, labels):
+    lp = logits.permute(2, 0, 1).log_softmax(2)  # [T, N, C]
+    t, tl = encode(labels)
+    il = torch.full((logits.shape[0],), logits.shape[2], dtype=torch.long)
+    return F.ctc_loss(lp, t, il, tl, blank=BLANK, reduction="mean", zero_infinity=True)
+
+
+@torch.no_grad()
+def evaluate(model, x_u8_or_f, labels, bs=256):
+    model.eval()
+    tot, n, correct = 0.0, 0, 0
+    for i in range(0, len(labels), bs):
+        xb = torch.from_numpy(((x_u8_or_f[i:i + bs].astype(np.float32) - MEAN) * SCALE)[:, None])
+        lo = model(xb)
+        lb = labels[i:i + bs]
+        tot += ctc_loss(lo, lb).item() * len(lb)
+        n += len(lb)
+        correct += sum(p == g for p, g in zip(greedy_decode(lo), lb))
+    model.train()
+    return tot / n, correct / n
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", default="/work/cache/platetop")
+    ap.add_argument("--br-data", default="/work/shared/data/br-plates")
+    ap.add_argument("--splits", default=os.path.join(HERE, "splits"))
+    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--real-frac", type=float, default=0.2)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--wd", type=float, default=1e-2)
+    ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--eval-every", type=int, default=300)
+    ap.add_argument("--patience", type=int, default=8, help="evals without val-loss improvement")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--synth-val-n", type=int, default=3000)
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    os.makedirs(os.path.join(a.work, "ckpt"), exist_ok=True)
+    logf = os.path.join(a.work, "train.log")
+    ckpt_path = os.path.join(a.work, "ckpt", "last.pt")
+    best_path = os.path.join(a.work, "latin-best.safetensors")
+
+    sx, sy = load_shards(os.path.join(a.work, "synth-train", "*.npz"))
+    vx, vy = load_shards(os.path.join(a.work, "synth-val", "*.npz"))
+    vx, vy = vx[:a.synth_val_n], vy[:a.synth_val_n]
+    br_tr_imgs, br_tr_y = read_split(os.path.join(a.splits, "br_train.csv"), a.br_data)
+    br_va_imgs, br_va_y = read_split(os.path.join(a.splits, "br_val.csv"), a.br_data)
+    br_vx = np.stack([resize_bilinear(rgb_to_gray(im)) for im in br_va_imgs])
+    log(f"data: synth train {len(sy)}, synth val {len(vy)}, BR train {len(br_tr_y)}, "
+        f"BR val {len(br_va_y)}; widths {WIDTHS}", logf)
+
+    model = LPRNet(len(ALPHABET), in_channels=1, widths=WIDTHS, dropout_rate=0.2,
+                   per_sample_context=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
+    rng = np.random.default_rng(a.seed)
+    step, best, bad, t_start = 0, float("inf"), 0, time.time()
+    elapsed0 = 0.0
+    if a.resume and os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step, best, bad, elapsed0 = ck["step"], ck["best"], ck["bad"], ck.get("elapsed", 0.0)
+        rng.bit_generator.state = ck["rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        log(f"resumed at step {step} (best val loss {best:.4f})", logf)
+
+    def lr_at(s):
+        if s < a.warmup:
+            return a.lr * (s + 1) / a.warmup
+        p = (s - a.warmup) / max(1, a.steps - a.warmup)
+        return a.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+
+    n_real = int(round(a.batch * a.real_frac))
+    n_syn = a.batch - n_real
+    model.train()
+    run_loss, run_n, t_last = 0.0, 0, time.time()
+    while step < a.steps:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        si = rng.integers(0, len(sy), n_syn)
+        xb = [sx[si].astype(np.float32)]
+        labels = [sy[i] for i in si]
+        if n_real:
+            ri = rng.integers(0, len(br_tr_y), n_real)
+            xb.append(np.stack([augment_real(br_tr_imgs[i], rng) for i in ri]))
+            labels += [br_tr_y[i] for i in ri]
+        xb = torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None])
+        loss = ctc_loss(model(xb), labels)
+        opt.zero_grad()
+        if torch.isfinite(loss):
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            run_loss += loss.item()
+            run_n += 1
+        step += 1
+        if step % 50 == 0:
+            dt = time.time() - t_last
+            t_last = time.time()
+            log(f"step {step}/{a.steps} loss {run_loss / max(1, run_n):.4f} lr {lr_at(step):.2e} "
+                f"{50 / dt:.2f} it/s", logf)
+            run_loss, run_n = 0.0, 0
+        if step % a.eval_every == 0 or step == a.steps:
+            sl, sa = evaluate(model, vx, vy)
+            bl, ba = evaluate(model, br_vx, br_va_y)
+            vloss = 0.5 * (sl + bl)
+            elapsed = elapsed0 + time.time() - t_start
+            improved = vloss < best
+            if improved:
+                best, bad = vloss, 0
+                desc = (f"platetop latin LPRNet widths {WIDTHS}, grey 94x24; trained on synthetic "
+                        f"plates (render_plates.py, {len(sy)} crops) + real BR train split "
+                        f"({len(br_tr_y)} crops, openalpr train-detector br, AGPL-3.0); step {step}; "
+                        f"val exact synth {sa:.3f} BR {ba:.3f}; exported "
+                        f"{datetime.datetime.utcnow().strftime('%Y-%m-%d')}")
+                tmp = best_path + ".tmp"
+                export_lprnet(model, tmp, name="latin", alphabet=ALPHABET, blank_index=BLANK,
+                              in_channels=1, color_order="gray", mean=MEAN, scale=SCALE,
+                              description=desc)
+                os.replace(tmp, best_path)
+            else:
+                bad += 1
+            log(f"EVAL step {step} synth val loss {sl:.4f} exact {sa:.4f} | BR val loss {bl:.4f} "
+                f"exact {ba:.4f} | {'*best*' if improved else f'no improvement {bad}'} "
+                f"| elapsed {elapsed / 60:.1f} min", logf)
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "best": best, "bad": bad, "rng": rng.bit_generator.state,
+                        "torch_rng": torch.get_rng_state(), "elapsed": elapsed}, ckpt_path + ".tmp")
+            os.replace(ckpt_path + ".tmp", ckpt_path)
+            if bad >= a.patience:
+                log(f"early stop at step {step}", logf)
+                break
+    log("training finished", logf)
+
+
+if __name__ == "__main__":
+    main()
