@@ -51,4 +51,17 @@ struct DetectEvalTests {
         #expect(!DetectorFlags.isFullFrame(PixelImage(width: 202, height: 80, format: .gray8)))
         #expect(!DetectorFlags.isFullFrame(PixelImage(width: 640, height: 120, format: .gray8)))
     }
+
+    /// Without --roi, replay runs the full-frame detector (here the shipped one) instead of failing.
+    @Test(.enabled(if: CLI.ready && FileManager.default.fileExists(atPath: CLI.packageRoot + "/models/detector.safetensors")))
+    func replayWithoutROIUsesTheDetector() throws {
+        let r = try CLI.platetop(["replay", try CLI.clip(), "--headless", "--no-log", "--model", CLI.tinyModel,
+                                  "--detector", CLI.packageRoot + "/models/detector.safetensors", "--detector-min-score", "0.5"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("decoded=45"), "stderr: \(r.stderr)")
+        let bad = try CLI.platetop(["replay", try CLI.clip(), "--headless", "--no-log", "--model", CLI.tinyModel,
+                                    "--detector", CLI.tinyModel])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("cannot load detector model") && bad.stderr.contains("not centernet-tiny"), "stderr: \(bad.stderr)")
+    }
 }

@@ -84,7 +84,7 @@ struct ErrorTests {
 
     @Test("replay of a plain clip without --roi (no stream file, no detector)")
     func noROI() throws {
-        let r = try CLI.platetop(["replay", try CLI.clip(), "--headless", "--no-log", "--model", CLI.tinyModel])
+        let r = try CLI.platetop(["replay", try CLI.clip(), "--headless", "--no-log", "--no-detector", "--model", CLI.tinyModel])
         let line = expectOneLineFailure(r)
         #expect(line.contains("--roi"))
     }
