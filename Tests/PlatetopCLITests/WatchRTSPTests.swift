@@ -13,7 +13,7 @@ struct WatchRTSPTests {
         let server = try RTSPServer(file: Self.demo)
         defer { server.stop() }
         let child = try CLI.start(["watch", server.url, "--roi", Self.demoROI, "--headless", "--no-log", "--model", CLI.tinyModel])
-        #expect(child.waitForStdout(timeout: 30) { $0.components(separatedBy: "\"type\":\"read\"").count > 10 })
+        #expect(child.waitForStdout(timeout: 60) { $0.components(separatedBy: "\"type\":\"read\"").count > 10 })
         child.signal(SIGTERM)
         let r = child.finish(timeout: 15)
         #expect(r.status == 0)
@@ -29,7 +29,7 @@ struct WatchRTSPTests {
         defer { server.stop() }
         let child = try CLI.start(["watch", server.url, "--transport", "udp", "--roi", Self.demoROI, "--headless",
                                    "--no-log", "--model", CLI.tinyModel])
-        #expect(child.waitForStdout(timeout: 30) { $0.components(separatedBy: "\"type\":\"read\"").count > 10 })
+        #expect(child.waitForStdout(timeout: 60) { $0.components(separatedBy: "\"type\":\"read\"").count > 10 })
         child.signal(SIGTERM)
         let r = child.finish(timeout: 15)
         #expect(r.status == 0)
@@ -63,7 +63,7 @@ struct WatchRTSPTests {
         let child = try CLI.start(["watch", server.url, "--roi", Self.demoROI, "--headless", "--no-log",
                                    "--model", CLI.tinyModel, "--read-timeout", "2", "--open-timeout", "4"])
         defer { child.signal(SIGKILL) }
-        #expect(child.waitForStdout(timeout: 30) { $0.components(separatedBy: "\"type\":\"read\"").count > 5 })
+        #expect(child.waitForStdout(timeout: 60) { $0.components(separatedBy: "\"type\":\"read\"").count > 5 })
         server.stop()
         #expect(child.waitForStderr(timeout: 15) { $0.contains("reconnecting") })
         let readsBefore = child.stdoutSoFar.components(separatedBy: "\"type\":\"read\"").count
@@ -137,7 +137,7 @@ struct WatchRTSPTests {
         let url = "rtsp://viewer:\(secret)@127.0.0.1:\(server.port)/demo"
         let child = try CLI.start(["watch", url, "--roi", Self.demoROI, "--headless", "--log", log,
                                    "--model", CLI.tinyModel, "--min-length", "1", "--min-confidence", "0"])
-        #expect(child.waitForStdout(timeout: 30) { $0.contains("\"type\":\"read\"") })
+        #expect(child.waitForStdout(timeout: 60) { $0.contains("\"type\":\"read\"") })
         child.signal(SIGTERM)
         let r = child.finish(timeout: 15)
         #expect(r.status == 0)
@@ -173,7 +173,7 @@ final class RTSPServer {
 
     init(file: String, port: Int = RTSPServer.freePort(), user: String? = nil, password: String? = nil) throws {
         self.port = port
-        var args = [Self.script, "--port", String(port)]
+        var args = [Self.script, "--port", String(port), "--loops", "2"]
         if let user { args += ["--user", user, "--password", password ?? ""] }
         child = try CLI.Child(Self.python, args + [file])
         guard child.waitForStdout(timeout: 20, { $0.contains("READY") }) else {

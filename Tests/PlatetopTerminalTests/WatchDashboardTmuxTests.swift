@@ -52,7 +52,7 @@ struct WatchDashboardTmuxTests {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         server.arguments = [F.packageRoot + "/Tests/Support/rtsp_server.py", "--port", String(port),
-                            "--user", "viewer", "--password", secret, F.demoClip]
+                            "--user", "viewer", "--password", secret, "--loops", "1", F.demoClip]
         let out = Pipe()
         server.standardOutput = out
         server.standardError = FileHandle.nullDevice
@@ -72,9 +72,15 @@ struct WatchDashboardTmuxTests {
             return
         }
         let url = "rtsp://viewer:\(secret)@127.0.0.1:\(port)/demo"
-        let t = try TmuxSession([F.binary!, "watch", url, "--roi", "525,569,230,72", "--no-log", "--model", F.tinyModel])
+        let t = try TmuxSession([F.binary!, "watch", url, "--roi", "525,569,230,72", "--no-log", "--model", F.tinyModel,
+                                 "--open-timeout", "30"])
         defer { t.close() }
-        let screen = try t.waitFor("the live header with the masked URL", timeout: 30) { s in
+        // The header masks the password from the start; the resolution shows once the stream is open.
+        let early = try t.waitFor("the header with the masked URL", timeout: 20) { s in
+            (s.components(separatedBy: "\n").first ?? "").contains("viewer:***@127.0.0.1")
+        }
+        #expect(!early.contains(secret))
+        let screen = try t.waitFor("the live header with the masked URL", timeout: 60) { s in
             (s.components(separatedBy: "\n").first ?? "").contains("viewer:***@127.0.0.1") && s.contains("1280x720")
         }
         #expect(!screen.contains(secret))
