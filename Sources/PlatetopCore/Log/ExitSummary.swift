@@ -150,7 +150,12 @@ public struct ExitSummary: Sendable, Equatable {
     /// Writes `dump(format)` to `path` (replacing it), or to stdout when `path` is `-`.
     /// - Throws: `DetectionLog.Failure` naming the file when it cannot be written.
     public func write(_ format: DumpFormat, to path: String, timeZone: TimeZone = .current) throws(DetectionLog.Failure) {
-        let text = dump(format, timeZone: timeZone)
+        try Self.writeText(dump(format, timeZone: timeZone), to: path, what: "summary")
+    }
+
+    /// Writes `text` to `path` atomically (creating its folder), or to stdout when `path` is `-`.
+    /// - Throws: `DetectionLog.Failure` "cannot write WHAT 'PATH': reason".
+    static func writeText(_ text: String, to path: String, what: String) throws(DetectionLog.Failure) {
         if path == "-" {
             FileHandle.standardOutput.write(Data(text.utf8))
             return
@@ -160,7 +165,7 @@ public struct ExitSummary: Sendable, Equatable {
             if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw DetectionLog.Failure("cannot write summary '\(path)': \(DetectionLog.describe(error))")
+            throw DetectionLog.Failure("cannot write \(what) '\(path)': \(DetectionLog.describe(error))")
         }
     }
 

@@ -39,16 +39,6 @@ public enum SessionDump {
     public static func write(_ format: ExitSummary.DumpFormat, events: [PlateEvent], to path: String,
                              timeZone: TimeZone = .current) throws(DetectionLog.Failure) {
         let text = format == .csv ? csv(events, timeZone: timeZone) : json(events, timeZone: timeZone)
-        if path == "-" {
-            FileHandle.standardOutput.write(Data(text.utf8))
-            return
-        }
-        do {
-            let parent = (path as NSString).deletingLastPathComponent
-            if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw DetectionLog.Failure("cannot write dump '\(path)': \(DetectionLog.describe(error))")
-        }
+        try ExitSummary.writeText(text, to: path, what: "dump")
     }
 }
