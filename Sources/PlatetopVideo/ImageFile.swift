@@ -1,15 +1,16 @@
 internal import CFFmpeg
 import PlatetopCore
+import Foundation
 
 /// Still images (JPEG, PNG, BMP, …) decoded through FFmpeg.
 public enum ImageFile {
     /// Decodes the first picture of an image file to `.rgb24`.
     ///
-    /// JPEGs are converted to RGB the way libjpeg(-turbo) does by default, as `cv2.imread` sees them:
-    /// "fancy" (triangle) chroma upsampling and libjpeg's fixed-point BT.601 full-range tables, after
-    /// FFmpeg's float IDCT. Against `cv2.imread` on plate crops: mean |Δ| ≈ 0.045, max 3 per channel
-    /// (libswscale alone, at best: mean 2.2, max 26).
-    /// Other formats go through libswscale with accurate rounding and full chroma interpolation.
+    /// Baseline JPEGs are decoded by ``BaselineJPEG`` bit for bit as libjpeg-turbo does by default
+    /// (`cv2.imread`'s pixels): `islow` IDCT, "fancy" chroma upsampling, libjpeg's colour tables.
+    /// Other JPEGs (progressive, arithmetic, …) are decoded by FFmpeg and converted the libjpeg way
+    /// (mean |Δ| ≈ 0.05 against cv2, max 3). Other formats go through libswscale with accurate
+    /// rounding and full chroma interpolation.
     /// - Parameter path: a local file path.
     /// - Returns: the picture as packed RGB.
     /// - Throws: ``FFmpegError`` with FFmpeg's message ("No such file or directory",
@@ -24,6 +25,9 @@ public enum ImageFile {
     }
 
     private static func load(path: String, swscaleFlags forcedFlags: Int32?) throws(FFmpegError) -> PixelImage {
+        if forcedFlags == nil, let bytes = jpegBytes(path: path), let image = BaselineJPEG.rgb(bytes) {
+            return image
+        }
         let interrupt = InterruptState(stop: StopSignal())
         let input = try InputFile(url: path, formatName: nil, options: [:], interrupt: interrupt, openTimeout: 30)
         let codecID = input.stream.pointee.codecpar.pointee.codec_id
@@ -77,6 +81,19 @@ public enum ImageFile {
         return try scaler.convert(frame, to: .rgb24, width: Int(f.width), height: Int(f.height))
     }
 
+    /// The whole file when it starts like a JPEG (SOI marker) and is of image size; nil otherwise, so that
+    /// FFmpeg opens it and reports any error in its words.
+    private static func jpegBytes(path: String) -> [UInt8]? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 2), head == Data([0xFF, 0xD8]),
+              let size = try? handle.seekToEnd(), size <= 64 << 20
+        else { return nil }
+        try? handle.seek(toOffset: 0)
+        guard let data = try? handle.readToEnd() else { return nil }
+        return [UInt8](data)
+    }
+
     /// The libswscale flags used for non-JPEG stills (and JPEG layouts libjpeg-style conversion does not
     /// cover): bilinear, accurate rounding, full chroma interpolation in and out.
     static let swscaleFlags: Int32 = SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP
@@ -120,11 +137,22 @@ enum LibjpegColor {
         case AV_PIX_FMT_YUV444P where fullRange: (h2, v2) = (false, false)
         default: return nil
         }
-        let chromaWidth = h2 ? (width + 1) / 2 : width
-        let chromaHeight = v2 ? (height + 1) / 2 : height
         let result = try? frame.withPlanes { (data, lines) throws(FFmpegError) -> PixelImage? in
             guard let yPlane = data[0], let cbPlane = data[1], let crPlane = data[2] else { return nil }
-            let yStride = Int(lines[0]), cbStride = Int(lines[1]), crStride = Int(lines[2])
+            return rgb(y: yPlane, yStride: Int(lines[0]), cb: cbPlane, cbStride: Int(lines[1]),
+                       cr: crPlane, crStride: Int(lines[2]), width: width, height: height, h2: h2, v2: v2)
+        }
+        return result ?? nil
+    }
+
+    /// Full-range Y, Cb, Cr planes (chroma at half width if `h2`, half height if `v2`) → packed RGB.
+    static func rgb(y yPlane: UnsafeMutablePointer<UInt8>, yStride: Int, cb cbPlane: UnsafeMutablePointer<UInt8>,
+                    cbStride: Int, cr crPlane: UnsafeMutablePointer<UInt8>, crStride: Int,
+                    width: Int, height: Int, h2: Bool, v2: Bool) -> PixelImage
+    {
+        let chromaWidth = h2 ? (width + 1) / 2 : width
+        let chromaHeight = v2 ? (height + 1) / 2 : height
+        do {
             let cb = upsample(cbPlane, stride: cbStride, chromaWidth: chromaWidth, chromaHeight: chromaHeight,
                               h2: h2, v2: v2, width: width, height: height)
             let cr = upsample(crPlane, stride: crStride, chromaWidth: chromaWidth, chromaHeight: chromaHeight,
@@ -148,7 +176,6 @@ enum LibjpegColor {
             }
             return PixelImage(width: width, height: height, format: .rgb24, pixels: out)
         }
-        return result ?? nil
     }
 
     /// One chroma plane brought to full size like libjpeg: triangle filter ("fancy") when the plane is

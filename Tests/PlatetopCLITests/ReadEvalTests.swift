@@ -115,3 +115,52 @@ struct ReadEvalTests {
         #expect(Set(s.stdoutLines.dropLast()) == ["ZZZ_b.png\tZZZ\t\(t[1])", "YYY-c.png\tYYY\t\(t[2])"])
     }
 }
+
+/// `platetop eval` end to end on the seed's 1000 test JPEGs (decode → preprocess → LPRNet → CTC) against
+/// PyTorch on cv2.imread's pixels (training/seed_reference.py). Needs ../shared and python3-torch.
+@Suite("seed model end to end", .enabled(if: CLI.ready && seedDataPresent, "needs ../shared/data/seed-lprnet"))
+struct SeedEndToEnd {
+    static let data = seedData
+    static let reference = "/tmp/platetop-seed"
+
+    @Test("eval prints accuracy: 894/1000 (89.4%) and every string equals PyTorch's")
+    func seedEval() throws {
+        let files = ["seed.safetensors", "reference.tsv"]
+        if !files.allSatisfy({ FileManager.default.fileExists(atPath: Self.reference + "/" + $0) }) {
+            do {
+                _ = try CLI.tool("/usr/bin/python3", [CLI.packageRoot + "/training/seed_reference.py", Self.data, Self.reference],
+                                 timeout: 600)
+            } catch {
+                print("skipping seedEval: seed_reference.py failed (python3-torch / cv2 missing?): \(error)")
+                return
+            }
+        }
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let predictions = dir + "/predictions.tsv"
+        let r = try CLI.platetop(["eval", "--model", Self.reference + "/seed.safetensors", Self.data + "/test",
+                                  "--predictions", predictions], timeout: 300)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdoutLines.last == "accuracy: 894/1000 (89.4%)")
+        // reference.tsv: FILE<TAB>PYTORCH<TAB>LABEL; predictions: FILE<TAB>EXPECTED<TAB>GOT<TAB>CONFIDENCE.
+        var torch: [String: String] = [:]
+        for line in try String(contentsOfFile: Self.reference + "/reference.tsv", encoding: .utf8).split(separator: "\n") {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            if c.count >= 2 { torch[c[0]] = c[1] }
+        }
+        #expect(torch.count == 1000)
+        var same = 0, rows = 0, differing: [String] = []
+        for line in try String(contentsOfFile: predictions, encoding: .utf8).split(separator: "\n") {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard c.count == 4 else { continue }
+            rows += 1
+            let name = (c[0] as NSString).lastPathComponent
+            if torch[name] == c[2] { same += 1 } else { differing.append("\(name): \(c[2]) vs \(torch[name] ?? "?")") }
+        }
+        #expect(rows == 1000)
+        #expect(same == 1000, "differ from PyTorch: \(differing.prefix(5))")
+    }
+}
+
+let seedData = CLI.packageRoot + "/../shared/data/seed-lprnet"
+let seedDataPresent = FileManager.default.fileExists(atPath: seedData + "/test")

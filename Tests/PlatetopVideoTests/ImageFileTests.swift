@@ -1,6 +1,6 @@
 import Foundation
 import PlatetopCore
-import PlatetopVideo
+@testable import PlatetopVideo
 import Testing
 
 @Suite("ImageFile and PNGWriter")
@@ -61,15 +61,83 @@ struct ImageFileTests {
         #expect(error?.description.contains("No such file or directory") == true)
     }
 
-    @Test("JPEG decode of the plate crops matches cv2.imread closely", .enabled(if: sharedData != nil && cv2Available))
+    @Test("JPEG decode of all 1000 seed crops equals cv2.imread bit for bit",
+          .enabled(if: sharedData != nil && cv2Available))
     func jpegMatchesOpenCV() throws {
         let folder = sharedData! + "/seed-lprnet/test"
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".jpg") }.sorted()
-            .prefix(12).map { folder + "/" + $0 }
-        try #require(!files.isEmpty)
+            .map { folder + "/" + $0 }
+        try #require(files.count == 1000)
         let (mean, worst) = try compareWithOpenCV(files)
-        #expect(mean < 0.1, "mean |ours - cv2| = \(mean)")
-        #expect(worst <= 4, "max |ours - cv2| = \(worst)")
+        #expect(worst == 0, "max |ours - cv2| = \(worst), mean \(mean)")
+    }
+
+    @Test("baseline JPEG layouts decode exactly like cv2.imread; progressive falls back to FFmpeg closely",
+          .enabled(if: cv2Available))
+    func jpegExactLayouts() throws {
+        let dir = try makeTempDirectory("jpeg-exact")
+        var exact: [String] = []
+        // Restart markers, odd sizes, every baseline sampling layout the decoder handles.
+        for (format, size, extra) in [("yuvj420p", "95x23", [String]()), ("yuvj422p", "61x17", []),
+                                      ("yuvj444p", "40x9", []), ("gray", "33x7", []),
+                                      ("yuvj420p", "4x4", []), ("yuvj420p", "200x60", ["-huffman", "default"]),
+                                      ("yuvj420p", "130x41", ["-q:v", "1"])] {
+            let path = "\(dir)/\(format)-\(size)-\(extra.count).jpg"
+            try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=\(size)", "-frames:v", "1", "-pix_fmt", format,
+                        "-q:v", "3"] + extra + [path])
+            #expect(BaselineJPEG.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))) != nil, "\(path)")
+            exact.append(path)
+        }
+        // Restart intervals, written by cv2 itself (libjpeg-turbo).
+        let rst = "\(dir)/restart.jpg"
+        let write = """
+            import cv2, numpy as np
+            img = np.random.default_rng(3).integers(0, 256, (37, 83, 3), dtype=np.uint8)
+            img = cv2.GaussianBlur(img, (5, 5), 0)
+            cv2.imwrite('\(rst)', img, [cv2.IMWRITE_JPEG_RST_INTERVAL, 2, cv2.IMWRITE_JPEG_QUALITY, 90])
+            cv2.imwrite('\(dir)/progressive.jpg', img, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])
+            """
+        try #require(try run("/usr/bin/python3", ["-c", write]).status == 0)
+        let rstBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: rst)))
+        #expect(rstBytes.indices.dropLast().contains { rstBytes[$0] == 0xFF && rstBytes[$0 + 1] == 0xD0 }, "no RST0")
+        exact.append(rst)
+        for file in exact {
+            let (mean, worst) = try compareWithOpenCV([file])
+            #expect(worst == 0, "\(file): mean \(mean) max \(worst)")
+        }
+        let progressive = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/progressive.jpg")))
+        #expect(BaselineJPEG.decode(progressive) == nil)
+        let (mean, worst) = try compareWithOpenCV([dir + "/progressive.jpg"])
+        #expect(mean < 0.2 && worst <= 4, "progressive via FFmpeg: mean \(mean) max \(worst)")
+    }
+
+    @Test("mutated and truncated JPEGs never crash the baseline decoder")
+    func jpegFuzz() throws {
+        let dir = try makeTempDirectory("jpeg-fuzz")
+        let path = dir + "/a.jpg"
+        try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=64x32", "-frames:v", "1", "-pix_fmt", "yuvj420p", path])
+        let valid = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let reference = try #require(BaselineJPEG.rgb(valid))
+        var rng = SystemRandomNumberGenerator()
+        var decoded = 0
+        for i in 0..<400 {
+            var bytes = valid
+            if i % 4 == 0 {
+                bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &rng)))
+            } else {
+                for _ in 0..<(1 + i % 5) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+                }
+            }
+            if let image = BaselineJPEG.rgb(bytes) {
+                decoded += 1
+                #expect(image.width * image.height * 3 == image.pixels.count)
+            }
+        }
+        // A truncated file has no EOI: never accepted (FFmpeg reports or conceals it instead).
+        #expect(BaselineJPEG.rgb(Array(valid.dropLast(40))) == nil)
+        #expect(BaselineJPEG.rgb(valid) == reference)
+        #expect(decoded < 400)
     }
 
     @Test("JPEG 4:2:0 / 4:2:2 / 4:4:4 / grey at odd sizes match cv2.imread", .enabled(if: cv2Available))
