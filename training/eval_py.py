@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Python reference predictions for a platetop LPRNet .safetensors model.
 
-Decodes each image with the FFmpeg CLI to rgb24 (mirrors the Swift FFmpeg
-decode), applies the exact Swift preprocessing (training/preprocess.py),
+Decodes each image with PIL (libjpeg-turbo, as cv2; the Swift decoder reproduces its baseline
+JPEG output bit for bit) or the FFmpeg CLI, applies the exact Swift preprocessing
+(training/preprocess.py),
 runs the model (batch size 1 semantics), greedy CTC decode, and writes a TSV
 `file<TAB>expected<TAB>predicted<TAB>confidence` for the Swift-vs-Python
 agreement check.
@@ -105,7 +106,7 @@ def main():
     ap.add_argument("--list", help="csv file,plate (alternative to DIR)")
     ap.add_argument("--data", help="image folder for --list")
     ap.add_argument("--out", default="-", help="TSV output path (default stdout)")
-    ap.add_argument("--decoder", choices=["ffmpeg", "pil"], default="ffmpeg")
+    ap.add_argument("--decoder", choices=["ffmpeg", "pil"], default="pil")
     ap.add_argument("--batch", type=int, default=64)
     a = ap.parse_args()
     if a.dir:

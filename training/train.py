@@ -164,6 +164,13 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--synth-val-n", type=int, default=3000)
+    ap.add_argument("--synth-train", default="synth-train",
+                    help="comma-separated shard folders under --work; re-read at every eval so "
+                         "shards a running renderer adds are picked up")
+    ap.add_argument("--synth-val", default="synth-val", help="validation shard folder under --work")
+    ap.add_argument("--restart-schedule", action="store_true",
+                    help="with --resume: keep the weights, start a fresh optimiser, warmup and "
+                         "cosine over the steps left (fine-tuning on new data)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -173,8 +180,19 @@ def main():
     ckpt_path = os.path.join(a.work, "ckpt", "last.pt")
     best_path = os.path.join(a.work, "latin-best.safetensors")
 
-    sx, sy = load_shards(os.path.join(a.work, "synth-train", "*.npz"))
-    vx, vy = load_shards(os.path.join(a.work, "synth-val", "*.npz"))
+    def load_train():
+        xs, ys = [], []
+        for d in a.synth_train.split(","):
+            if glob.glob(os.path.join(a.work, d, "*.npz")):
+                x, y = load_shards(os.path.join(a.work, d, "*.npz"))
+                xs.append(x)
+                ys += y
+        if not xs:
+            raise SystemExit(f"no training shards in {a.synth_train}; run render_plates.py first")
+        return np.concatenate(xs), ys
+
+    sx, sy = load_train()
+    vx, vy = load_shards(os.path.join(a.work, a.synth_val, "*.npz"))
     vx, vy = vx[:a.synth_val_n], vy[:a.synth_val_n]
     br_tr_imgs, br_tr_y = read_split(os.path.join(a.splits, "br_train.csv"), a.br_data)
     br_va_imgs, br_va_y = read_split(os.path.join(a.splits, "br_val.csv"), a.br_data)
@@ -187,20 +205,27 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
     rng = np.random.default_rng(a.seed)
     step, best, bad, t_start = 0, float("inf"), 0, time.time()
+    restart_from = 0
     elapsed0 = 0.0
     if a.resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
         step, best, bad, elapsed0 = ck["step"], ck["best"], ck["bad"], ck.get("elapsed", 0.0)
-        rng.bit_generator.state = ck["rng"]
-        torch.set_rng_state(ck["torch_rng"])
-        log(f"resumed at step {step} (best val loss {best:.4f})", logf)
+        if a.restart_schedule and not ck.get("restart_from"):
+            # new data / validation set: the old best loss is not comparable
+            restart_from, best, bad = step, float("inf"), 0
+        else:
+            opt.load_state_dict(ck["opt"])
+            rng.bit_generator.state = ck["rng"]
+            torch.set_rng_state(ck["torch_rng"])
+            restart_from = ck.get("restart_from", 0)
+        log(f"resumed at step {step} (best val loss {best:.4f}, schedule from {restart_from})", logf)
 
     def lr_at(s):
+        s -= restart_from
         if s < a.warmup:
             return a.lr * (s + 1) / a.warmup
-        p = (s - a.warmup) / max(1, a.steps - a.warmup)
+        p = (s - a.warmup) / max(1, a.steps - restart_from - a.warmup)
         return a.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
 
     n_real = int(round(a.batch * a.real_frac))
@@ -258,11 +283,16 @@ def main():
                 f"| elapsed {elapsed / 60:.1f} min", logf)
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                         "best": best, "bad": bad, "rng": rng.bit_generator.state,
-                        "torch_rng": torch.get_rng_state(), "elapsed": elapsed}, ckpt_path + ".tmp")
+                        "torch_rng": torch.get_rng_state(), "elapsed": elapsed,
+                        "restart_from": restart_from}, ckpt_path + ".tmp")
             os.replace(ckpt_path + ".tmp", ckpt_path)
             if bad >= a.patience:
                 log(f"early stop at step {step}", logf)
                 break
+            n_before = len(sy)
+            sx, sy = load_train()
+            if len(sy) != n_before:
+                log(f"synthetic train now {len(sy)} crops", logf)
     log("training finished", logf)
 
 

@@ -64,4 +64,47 @@ struct LatinModelTests {
         #expect(logged.count <= full.count)
         #expect(Array(full.prefix(logged.count)) == logged, "log \(logged) is not a prefix of \(full)")
     }
+
+    /// The shipped model on the BR validation split: Swift (`platetop eval`) and PyTorch
+    /// (`training/eval_py.py`, PIL/libjpeg-turbo decode) read the same string on every crop, and the
+    /// accuracy line agrees with the Python count. Needs ../shared/data/br-plates and python3-torch.
+    @Test("Swift and PyTorch agree on every BR validation crop", .enabled(if: brDataPresent))
+    func agreesWithPyTorch() throws {
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let split = CLI.packageRoot + "/training/splits/br_val.csv"
+        do {
+            _ = try CLI.tool("/usr/bin/python3", [
+                CLI.packageRoot + "/training/eval_py.py", CLI.latinModel, "--list", split, "--data", brData,
+                "--out", dir + "/py.tsv"], timeout: 300)
+        } catch {
+            print("skipping agreesWithPyTorch: eval_py.py failed (python3-torch missing?): \(error)")
+            return
+        }
+        let r = try CLI.platetop(["eval", split, "--images", brData, "--predictions", dir + "/swift.tsv"], timeout: 300)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        func table(_ path: String, skipHeader: Bool) throws -> [String: String] {
+            var out: [String: String] = [:]
+            for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").dropFirst(skipHeader ? 1 : 0) {
+                let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                if c.count >= 3 { out[(c[0] as NSString).lastPathComponent] = c[2] }
+            }
+            return out
+        }
+        let py = try table(dir + "/py.tsv", skipHeader: true), swift = try table(dir + "/swift.tsv", skipHeader: false)
+        let rows = try String(contentsOfFile: split, encoding: .utf8).split(separator: "\n").count - 1
+        #expect(py.count == rows && swift.count == rows)
+        let differing = py.keys.sorted().filter { py[$0] != swift[$0] }
+        #expect(differing.isEmpty, "\(differing.count) differ, e.g. \(differing.prefix(3).map { "\($0): \(py[$0]!) vs \(swift[$0] ?? "-")" })")
+        let correct = try String(contentsOfFile: split, encoding: .utf8).split(separator: "\n").dropFirst()
+            .filter { line in
+                let c = line.split(separator: ",").map(String.init)
+                return c.count == 2 && swift[c[0]] == c[1].trimmingCharacters(in: .whitespaces).uppercased()
+            }.count
+        let percent = String(format: "%.1f", 100.0 * Double(correct) / Double(rows))
+        #expect(r.stdoutLines.last == "accuracy: \(correct)/\(rows) (\(percent)%)")
+    }
 }
+
+let brData = CLI.packageRoot + "/../shared/data/br-plates"
+let brDataPresent = FileManager.default.fileExists(atPath: brData + "/labels.csv")

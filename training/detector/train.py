@@ -64,9 +64,19 @@ def targets(boxes, gw, gh, s=STRIDE):
     return heat, reg, mask
 
 
-def sample(rng, item, cw, ch):
+def sample(rng, item, cw, ch, scale_range=(1.0, 1.0)):
     path, boxes = item
     img = load_rgb(path)
+    lo, hi = scale_range
+    if hi > lo or lo != 1.0:
+        # multi-scale: the same plate seen at several input widths (e.g. 960-wide frames shrunk
+        # to 640..960) so one model serves any --detector-width in that range
+        f = rng.uniform(lo, hi)
+        H0, W0 = img.shape[:2]
+        nw, nh = max(cw, int(round(W0 * f))), max(ch, int(round(H0 * f)))
+        img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+        fx, fy = nw / W0, nh / H0
+        boxes = [(x * fx, y * fy, w * fx, h * fy) for (x, y, w, h) in boxes]
     H, W = img.shape[:2]
     if boxes and rng.random() < 0.5:
         x, y, w, h = boxes[rng.integers(0, len(boxes))]
@@ -194,6 +204,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit-train", type=int, default=0)
     ap.add_argument("--init", help="start from this detector.pt (fine-tuning; a new schedule)")
+    ap.add_argument("--scale-range", default="1,1",
+                    help="LO,HI: each training frame is resized by a factor drawn from [LO, HI] first")
+    ap.add_argument("--eval-width", type=int, default=640, help="validation frames resized to this width")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -204,6 +217,7 @@ def main():
         train = train[:a.limit_train]
     val = read_set(a.val)[:a.eval_n]
     cw, ch = (int(v) for v in a.crop.split("x"))
+    scale_range = tuple(float(v) for v in a.scale_range.split(","))
     model = DetNet()
     if a.init:
         model.load_state_dict(torch.load(a.init))
@@ -214,7 +228,7 @@ def main():
     best = -1e9
     t0 = time.time()
     for step in range(1, a.steps + 1):
-        batch = [sample(rng, train[rng.integers(0, len(train))], cw, ch) for _ in range(a.batch)]
+        batch = [sample(rng, train[rng.integers(0, len(train))], cw, ch, scale_range) for _ in range(a.batch)]
         x = torch.from_numpy(np.stack([b[0] for b in batch]).astype(np.float32))
         heat = torch.from_numpy(np.stack([b[1] for b in batch]))
         reg = torch.from_numpy(np.stack([b[2] for b in batch]))
@@ -233,7 +247,7 @@ def main():
             print(f"{time.strftime('%H:%M:%S')} step {step}/{a.steps} heat {lh.item():.4f} reg {lr_.item():.4f} "
                   f"{step / el:.2f} it/s", flush=True)
         if step % a.eval_every == 0 or step == a.steps:
-            rec, fpf, (crec, cfp, ct) = evaluate(model, val, a.min_score)
+            rec, fpf, (crec, cfp, ct) = evaluate(model, val, a.min_score, width=a.eval_width)
             score = crec
             tag = ""
             if score > best:
@@ -241,7 +255,8 @@ def main():
                 model.eval()
                 export(model, os.path.join(a.out, "detector.safetensors"),
                        description=f"platetop plate detector, step {step}, {len(train)} composite frames",
-                       extra_meta={"platetop.training_steps": step, "platetop.min_score": ct})
+                       extra_meta={"platetop.training_steps": step, "platetop.min_score": ct,
+                                   "platetop.input_width": a.eval_width})
                 model.train()
                 torch.save(model.state_dict(), os.path.join(a.out, "detector.pt"))
                 tag = " *best*"
