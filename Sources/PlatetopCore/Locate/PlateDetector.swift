@@ -105,11 +105,16 @@ public final class PlateDetector: PlateLocator {
         public var cropMargin: Double = 0.08
         /// OpenBLAS threads used by `locate` (the count is process-global and set on each call).
         public var threads: Int = 1
+        /// Plates tilted by at least this many degrees (``PlateDeskew``) are straightened before
+        /// recognition; nil turns deskewing off.
+        public var deskewMinDegrees: Double? = 3
 
         public init(minScore: Float? = nil, inputWidth: Int? = nil, nmsThreshold: Float = 0.3,
-                    maxDetections: Int = 16, cropMargin: Double = 0.08, threads: Int = 1) {
+                    maxDetections: Int = 16, cropMargin: Double = 0.08, threads: Int = 1,
+                    deskewMinDegrees: Double? = 3) {
             self.minScore = minScore; self.inputWidth = inputWidth; self.nmsThreshold = nmsThreshold
             self.maxDetections = maxDetections; self.cropMargin = cropMargin; self.threads = threads
+            self.deskewMinDegrees = deskewMinDegrees
         }
     }
 
@@ -161,7 +166,8 @@ public final class PlateDetector: PlateLocator {
         return (w, max(s, h))
     }
 
-    /// Plates in `frame`, best first: box in frame pixels, detector score, crop with margin.
+    /// Plates in `frame`, best first: box in frame pixels, detector score, crop with margin
+    /// (straightened when the plate is tilted, see `Options.deskewMinDegrees`).
     public func locate(in frame: PixelImage) throws -> [PlateCandidate] {
         guard frame.width >= 2, frame.height >= 2 else { return [] }
         let boxes = detect(in: frame)
@@ -170,8 +176,22 @@ public final class PlateDetector: PlateLocator {
             let box = Self.pixelRect(b, margin: 0, in: bounds)
             let cropRect = Self.pixelRect(b, margin: options.cropMargin, in: bounds)
             guard let box, let cropRect else { return nil }
-            return PlateCandidate(box: box, score: b.score, crop: frame.cropped(to: cropRect))
+            return PlateCandidate(box: box, score: b.score, crop: crop(of: frame, box: b, rect: cropRect))
         }
+    }
+
+    /// The recognizer's pixels for detection `b`: the margin-grown `rect`, or, for a tilted plate, the
+    /// upright plate (plus the same margin) sampled from the frame along its tilt.
+    func crop(of frame: PixelImage, box b: DetectedBox, rect: PixelRect) -> PixelImage {
+        let straight = frame.cropped(to: rect)
+        guard let minDegrees = options.deskewMinDegrees else { return straight }
+        let angle = PlateDeskew.estimateAngle(straight)
+        guard abs(angle) >= minDegrees else { return straight }
+        let (pw, ph) = PlateDeskew.uprightSize(boxWidth: Double(b.width), boxHeight: Double(b.height), degrees: angle)
+        let grow = 1 + 2 * options.cropMargin
+        let w = max(2, Int((pw * grow).rounded())), h = max(2, Int((ph * grow).rounded()))
+        return PlateDeskew.rotatedCrop(of: frame, centerX: Double(b.x + b.width / 2), centerY: Double(b.y + b.height / 2),
+                                       width: w, height: h, degrees: angle)
     }
 
     /// Detections in frame pixels (floats, unclamped), after NMS, best first.
