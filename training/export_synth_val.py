@@ -2,7 +2,7 @@
 """Writes the cached synthetic validation crops as PNG files + labels.csv, so the Swift engine can
 measure them with `platetop eval OUTDIR` (the model card's synthetic-validation figure).
 
-    /usr/bin/python3 training/export_synth_val.py [--cache /work/cache/platetop] [--limit N] OUTDIR
+    /usr/bin/python3 training/export_synth_val.py [--cache /work/cache/platetop] [--set synth-val-v2] [--limit N] OUTDIR
 """
 import argparse
 import glob
@@ -16,11 +16,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default="/work/cache/platetop")
     ap.add_argument("--limit", type=int, default=0, help="at most this many crops (0 = all)")
+    ap.add_argument("--set", default="synth-val", help="shard folder under --cache")
     ap.add_argument("out")
     a = ap.parse_args()
-    shards = sorted(glob.glob(os.path.join(a.cache, "synth-val", "*.npz")))
+    shards = sorted(glob.glob(os.path.join(a.cache, a.set, "*.npz")))
     if not shards:
-        raise SystemExit(f"export_synth_val: no shards in {a.cache}/synth-val (run training/make_model.sh first)")
+        raise SystemExit(f"export_synth_val: no shards in {a.cache}/{a.set} (run training/make_model.sh first)")
     os.makedirs(a.out, exist_ok=True)
     rows = ["file,plate"]
     n = 0

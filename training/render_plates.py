@@ -24,6 +24,11 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from preprocess import resize_bilinear, rgb_to_gray  # noqa: E402
 
+# Recipe 1: the first shards (crop margins down to -1 %/-6 %, no legibility budget); recipe 2 (default):
+# crops never cut into the plate's sides, small plates get milder blur/noise/JPEG, lighter dirt.
+# Kept selectable so training/make_model.sh re-renders exactly the shards the shipped model saw.
+RECIPE = 2
+
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
 ALNUM = DIGITS + LETTERS
@@ -427,7 +432,7 @@ def add_dirt_light(img, rng):
             d.ellipse((x - r, y - r, x + r, y + r), fill=int(rng.integers(40, 200)))
         m = np.asarray(m.filter(ImageFilter.GaussianBlur(rng.uniform(1, 4)))).astype(np.float32) / 255
         dirt = np.array(_col(rng, (90, 80, 60), 30), dtype=np.float32)
-        a = rng.uniform(0.15, 0.45) * m[..., None]
+        a = (rng.uniform(0.15, 0.45) if RECIPE >= 2 else rng.uniform(0.2, 0.6)) * m[..., None]
         arr = arr * (1 - a) + dirt * a
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
@@ -498,8 +503,9 @@ def capture(plate, rng):
     bw, bh = x1 - x0, y1 - y0
     # left/right never cut into the plate: its outer characters sit close to the edge and a
     # label naming a character the crop hides teaches the model to hallucinate
-    ml, mr = rng.uniform(0.015, 0.12) * bw, rng.uniform(0.015, 0.12) * bw
-    mt, mb = rng.uniform(-0.04, 0.3) * bh, rng.uniform(-0.04, 0.3) * bh
+    lo_x, lo_y = (0.015, -0.04) if RECIPE >= 2 else (-0.01, -0.06)
+    ml, mr = rng.uniform(lo_x, 0.12) * bw, rng.uniform(lo_x, 0.12) * bw
+    mt, mb = rng.uniform(lo_y, 0.3) * bh, rng.uniform(lo_y, 0.3) * bh
     cx0, cy0, cx1, cy1 = x0 - ml, y0 - mt, x1 + mr, y1 + mb
     # low resolution: plate height in the camera 12..40 px
     target_ph = rng.uniform(14, 40) if rng.random() < 0.75 else rng.uniform(40, 70)
@@ -521,7 +527,7 @@ def capture(plate, rng):
     # from the downscale) get less blur, less noise and milder JPEG
     r = rng.random()
     sharp = min(1.0, target_ph / 30.0)
-    small = target_ph < 20
+    small = target_ph < 20 and RECIPE >= 2
     if r < 0.3:
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.1) * sharp))
     elif r < 0.45 and not small:
@@ -568,7 +574,8 @@ def to_input_u8(rgb):
 
 
 def render_shard(args):
-    out, seed, start, count = args
+    global RECIPE
+    out, seed, start, count, RECIPE = args
     rng = np.random.default_rng([seed, start])
     xs = np.empty((count, 24, 94), np.uint8)
     labels = []
@@ -590,9 +597,12 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--prefix", default="shard")
+    ap.add_argument("--recipe", type=int, choices=[1, 2], default=2, help="capture recipe (see RECIPE)")
     ap.add_argument("--preview", help="write a PNG grid of samples (model input view)")
     ap.add_argument("--raw-preview", help="write a PNG grid of raw crops")
     a = ap.parse_args()
+    global RECIPE
+    RECIPE = a.recipe
     if a.preview or a.raw_preview:
         rng = np.random.default_rng(a.seed)
         t0 = time.time()
@@ -625,7 +635,7 @@ def main():
     for start in range(0, a.count, a.shard_size):
         path = os.path.join(a.out, f"{a.prefix}-{a.seed}-{start:07d}.npz")
         if not os.path.exists(path):
-            jobs.append((path, a.seed, start, min(a.shard_size, a.count - start)))
+            jobs.append((path, a.seed, start, min(a.shard_size, a.count - start), a.recipe))
     t0 = time.time()
     if a.procs > 1 and len(jobs) > 1:
         from multiprocessing import Pool
