@@ -117,10 +117,14 @@ struct DetectorDecodeTests {
         // Another at the top-left corner -> input (0, 0): its crop is clamped to the frame.
         for y in 0...1 { for x in 0...1 { px[(y * 64 + x) * 3] = 255 } }
         let frame = PixelImage(width: 64, height: 32, format: .rgb24, pixels: px)
-        let det = try PlateDetector(model: model, options: .init(minScore: 0.5, cropMargin: 0.1))
+        let det = try PlateDetector(model: model, options: .init(minScore: 0.5, cropMargin: 0.1, edgeCutTolerance: nil))
         #expect(det.inputSize(frameWidth: 64, frameHeight: 32) == (32, 16))
         let found = try det.locate(in: frame)
         #expect(found.count == 2)
+        // By default a plate running past the frame's edge (the corner one) is not read.
+        let cutting = try PlateDetector(model: model, options: .init(minScore: 0.5, cropMargin: 0.1))
+        #expect(try cutting.locate(in: frame).map(\.box) == [PixelRect(x: 11, y: 7, width: 20, height: 8)])
+        #expect(cutting.detect(in: frame).count == 2)
         let mid = try #require(found.first { $0.box.x > 10 })
         // centre (10.5, 5.5) input -> (21, 11) frame; size 10x4 input -> 20x8 frame.
         #expect(mid.box == PixelRect(x: 11, y: 7, width: 20, height: 8))

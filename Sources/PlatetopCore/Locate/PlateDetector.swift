@@ -108,10 +108,15 @@ public final class PlateDetector: PlateLocator {
         /// Plates tilted by at least this many degrees (``PlateDeskew``) are straightened before
         /// recognition; nil turns deskewing off.
         public var deskewMinDegrees: Double? = 3
+        /// Plates whose box runs past the frame's edge by more than this many pixels are cut by it
+        /// and not handed to the recognizer (a vehicle entering or leaving would otherwise be logged
+        /// under a partial text); nil keeps them.
+        public var edgeCutTolerance: Float? = 2
 
         public init(minScore: Float? = nil, inputWidth: Int? = nil, nmsThreshold: Float = 0.3,
                     maxDetections: Int = 16, cropMargin: Double = 0.08, threads: Int = 1,
-                    deskewMinDegrees: Double? = 3) {
+                    deskewMinDegrees: Double? = 3, edgeCutTolerance: Float? = 2) {
+            self.edgeCutTolerance = edgeCutTolerance
             self.minScore = minScore; self.inputWidth = inputWidth; self.nmsThreshold = nmsThreshold
             self.maxDetections = maxDetections; self.cropMargin = cropMargin; self.threads = threads
             self.deskewMinDegrees = deskewMinDegrees
@@ -172,7 +177,10 @@ public final class PlateDetector: PlateLocator {
         guard frame.width >= 2, frame.height >= 2 else { return [] }
         let boxes = detect(in: frame)
         let bounds = frame.bounds
+        let fw = Float(frame.width), fh = Float(frame.height)
         return boxes.compactMap { b in
+            if let t = options.edgeCutTolerance,
+               b.x < -t || b.y < -t || b.x + b.width > fw + t || b.y + b.height > fh + t { return nil }
             let box = Self.pixelRect(b, margin: 0, in: bounds)
             let cropRect = Self.pixelRect(b, margin: options.cropMargin, in: bounds)
             guard let box, let cropRect else { return nil }
