@@ -190,6 +190,9 @@ final class InputFile {
     }
 
     deinit {
+        // Closing an RTSP input sends TEARDOWN and waits for the reply; a server that is dying (its
+        // socket still accepts, nothing answers) would block that wait forever without a deadline.
+        interrupt.arm(seconds: 1, waitingFor: "closing \(displayName)")
         avformat_close_input(&context)
     }
 

@@ -72,8 +72,10 @@ struct WatchRTSPTests {
         server = try RTSPServer(file: Self.demo, port: port)
         defer { server.stop() }
         let back = Date()
-        #expect(child.waitForStderr(timeout: 10) { $0.contains("connected") })
-        #expect(Date().timeIntervalSince(back) < 5.5, "reconnected \(Date().timeIntervalSince(back)) s after the server came back")
+        let reconnected = child.waitForStderr(timeout: 10) { $0.contains("connected") }
+        #expect(reconnected, "stderr: \(child.stderrSoFar.suffix(1500))")
+        #expect(Date().timeIntervalSince(back) < 5.5,
+                "reconnected \(Date().timeIntervalSince(back)) s after the server came back; stderr: \(child.stderrSoFar.suffix(1500))")
         #expect(child.waitForStdout(timeout: 60) { $0.components(separatedBy: "\"type\":\"read\"").count > readsBefore + 5 })
         #expect(child.process.isRunning)
         child.signal(SIGTERM)
