@@ -35,17 +35,8 @@ enum BaselineJPEG {
     static func rgb(_ bytes: [UInt8]) -> PixelImage? {
         guard let d = decode(bytes) else { return nil }
         let w = d.width, h = d.height
-        if d.planes.count == 1 {
-            let y = d.planes[0]
-            var out = [UInt8](repeating: 0, count: w * h * 3)
-            for row in 0..<h {
-                for col in 0..<w {
-                    let v = y.samples[row * y.width + col]
-                    let o = (row * w + col) * 3
-                    out[o] = v; out[o + 1] = v; out[o + 2] = v
-                }
-            }
-            return PixelImage(width: w, height: h, format: .rgb24, pixels: out)
+        if d.planes.count == 1 {  // a single component is stored at the image's own size
+            return PixelImage(width: w, height: h, format: .gray8, pixels: d.planes[0].samples).rgb()
         }
         // Upsampling ratio of each component; libjpeg-style conversion covers full-size luma over
         // chroma at 1x1, 2x1 or 2x2 (the factors themselves may be scaled, e.g. all components 1x2).
@@ -125,6 +116,8 @@ enum BaselineJPEG {
         var acTables = [HuffmanTable](repeating: HuffmanTable(), count: 4)
         var components: [Component] = []
         var width = 0, height = 0
+        // MCU geometry, fixed by the frame header.
+        var hMax = 1, vMax = 1, mcusWide = 0, mcusHigh = 0
         var restartInterval = 0
         var frameSeen = false, scanned = false
         // Entropy-coded segment bit reader.
@@ -225,8 +218,10 @@ enum BaselineJPEG {
                 components.append(Component(id: id, h: hv >> 4, v: hv & 15, quantIndex: q))
             }
             if count == 1 { components[0].h = 1; components[0].v = 1 }  // one component: no MCU grouping
-            let hMax = components.map(\.h).max()!, vMax = components.map(\.v).max()!
-            let mcusWide = (width + 8 * hMax - 1) / (8 * hMax), mcusHigh = (height + 8 * vMax - 1) / (8 * vMax)
+            hMax = components.map(\.h).max()!
+            vMax = components.map(\.v).max()!
+            mcusWide = (width + 8 * hMax - 1) / (8 * hMax)
+            mcusHigh = (height + 8 * vMax - 1) / (8 * vMax)
             for i in components.indices {
                 components[i].blocksWide = mcusWide * components[i].h
                 components[i].blocksHigh = mcusHigh * components[i].v
@@ -338,8 +333,6 @@ enum BaselineJPEG {
         }
 
         mutating func decodeEntropy() throws(Unsupported) {
-            let hMax = components.map(\.h).max()!, vMax = components.map(\.v).max()!
-            let mcusWide = (width + 8 * hMax - 1) / (8 * hMax), mcusHigh = (height + 8 * vMax - 1) / (8 * vMax)
             var left = restartInterval
             for my in 0..<mcusHigh {
                 for mx in 0..<mcusWide {
@@ -370,7 +363,6 @@ enum BaselineJPEG {
         // MARK: reconstruction
 
         func finish() throws(Unsupported) -> Decoded {
-            let hMax = components.map(\.h).max()!, vMax = components.map(\.v).max()!
             var planes: [Plane] = []
             var workspace = [Int](repeating: 0, count: 64)
             var block = [UInt8](repeating: 0, count: 64)

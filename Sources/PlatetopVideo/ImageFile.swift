@@ -119,15 +119,11 @@ enum LibjpegColor {
             return try? frame.withPlanes { (data, lines) throws(FFmpegError) -> PixelImage? in
                 guard let y = data[0] else { return nil }
                 let stride = Int(lines[0])
-                var out = [UInt8](repeating: 0, count: width * height * 3)
+                var grey = [UInt8](repeating: 0, count: width * height)
                 for row in 0..<height {
-                    for col in 0..<width {
-                        let v = y[row * stride + col]
-                        let o = (row * width + col) * 3
-                        out[o] = v; out[o + 1] = v; out[o + 2] = v
-                    }
+                    for col in 0..<width { grey[row * width + col] = y[row * stride + col] }
                 }
-                return PixelImage(width: width, height: height, format: .rgb24, pixels: out)
+                return PixelImage(width: width, height: height, format: .gray8, pixels: grey).rgb()
             }
         case AV_PIX_FMT_YUVJ420P: (h2, v2) = (true, true)
         case AV_PIX_FMT_YUVJ422P: (h2, v2) = (true, false)

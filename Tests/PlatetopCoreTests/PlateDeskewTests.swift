@@ -50,7 +50,7 @@ struct PlateDeskewTests {
     }
 
     static func meanAbsDiff(_ a: PixelImage, _ b: PixelImage) -> Double {
-        let ga = a.format == .gray8 ? a.pixels : a.grayscale().pixels, gb = b.format == .gray8 ? b.pixels : b.grayscale().pixels
+        let ga = a.grayscale().pixels, gb = b.grayscale().pixels
         return Double(zip(ga, gb).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(ga.count)
     }
 

@@ -22,7 +22,7 @@ public enum PlateDeskew {
             ? image.resized(width: 160, height: max(4, Int((Double(image.height) * 160 / Double(image.width)).rounded())))
             : image
         let w = small.width, h = small.height
-        let gray = small.format == .gray8 ? small.pixels : small.grayscale().pixels
+        let gray = small.grayscale().pixels
         // Edge strength |dI/dx| + |dI/dy| at interior pixels (points with weights).
         var xs: [Double] = [], ys: [Double] = [], weights: [Double] = []
         xs.reserveCapacity(w * h); ys.reserveCapacity(w * h); weights.reserveCapacity(w * h)
