@@ -4,7 +4,9 @@
 # Makes a 12 s 1920x1080 25 fps H.264 clip from validation composites (60 composites, each shown for 5
 # frames), builds platetop in release mode and times
 #   taskset -c 0 platetop replay --headless --no-drop --no-log CLIP
-# (every frame decoded, detected and its plates read; --no-drop so none is skipped).
+# (every frame decoded, detected and its plates read; --no-drop so none is skipped), then the same file
+# through `ffmpeg -threads 1 -f null` on the same core; last line: the pipeline's speed as a fraction of
+# that decode-only reference.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -28,3 +30,9 @@ END=$(date +%s.%N)
 READS=$(grep -c '"type":"read"' /tmp/platetop-bench-reads.jsonl || true)
 echo "$FRAMES frames 1920x1080 H.264, $READS plate reads, $(echo "$END - $START" | bc) s on one core:" \
      "$(echo "scale=1; $FRAMES / ($END - $START)" | bc) fps (decode + detect + recognize)"
+# Reference in the same run: FFmpeg alone decoding the same file to RGB on the same core.
+FSTART=$(date +%s.%N)
+taskset -c 0 ffmpeg -loglevel error -threads 1 -i "$CLIP" -pix_fmt rgb24 -f null - 
+FEND=$(date +%s.%N)
+echo "ffmpeg -f null (decode + rgb24, one core): $(echo "scale=1; $FRAMES / ($FEND - $FSTART)" | bc) fps"
+echo "pipeline_vs_ffmpeg_decode: $(echo "scale=2; ($FEND - $FSTART) / ($END - $START)" | bc)"
