@@ -26,8 +26,12 @@ from preprocess import resize_bilinear, rgb_to_gray  # noqa: E402
 
 # Recipe 1: the first shards (crop margins down to -1 %/-6 %, no legibility budget); recipe 2 (default):
 # crops never cut into the plate's sides, small plates get milder blur/noise/JPEG, lighter dirt.
+# Recipe 3: recipe 2 plus the furniture real European plates carry and the label leaves out: seals
+# and stickers between the letter and digit groups (DE, HR/SI shields, CZ/PL circles, SE number
+# stickers), a right-hand regional band (FR department, IT year/province), a yellow date band, a
+# small raised registration mark (NL).
 # Kept selectable so training/make_model.sh re-renders exactly the shards the shipped model saw.
-RECIPE = 2
+RECIPE = 3
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
@@ -257,6 +261,8 @@ def plate_eu(rng):
                       (245, 245, 245), rng, stretch=False)
         left = bw + 10
     right = w - 8
+    if RECIPE >= 3:
+        right = _eu_right_furniture(img, d, rng, w, right)
     if rng.random() < 0.2:  # sticker / seal between groups or at the right
         sx = right - PH * 0.5
         d.ellipse((sx, PH * 0.25, sx + PH * 0.45, PH * 0.7), fill=_col(rng, (150, 60, 60), 60))
@@ -264,9 +270,94 @@ def plate_eu(rng):
     fp = PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
     th = rng.uniform(0.62, 0.8) * PH
     ty = (PH - th) / 2 + rng.uniform(-4, 4)
-    draw_text_box(img, (left + rng.uniform(0, 8), ty, right - rng.uniform(0, 8), ty + th),
-                  _groups_string(groups, sep), fp, fg, rng, spacing=rng.uniform(0, 0.4))
+    box = (left + rng.uniform(0, 8), ty, right - rng.uniform(0, 8), ty + th)
+    if RECIPE >= 3 and len(groups) >= 2 and rng.random() < 0.45:
+        _eu_text_with_seal(img, d, rng, box, groups, sep, fp, fg)
+    else:
+        draw_text_box(img, box, _groups_string(groups, sep), fp, fg, rng, spacing=rng.uniform(0, 0.4))
+    if RECIPE >= 3 and rng.random() < 0.06:  # NL-style small raised mark, not part of the text
+        x = rng.uniform(left + 0.2 * (right - left), right - 0.2 * (right - left))
+        draw_text_box(img, (x, PH * 0.1, x + PH * 0.12, PH * 0.3), str(rng.integers(1, 4)), fp, fg, rng,
+                      stretch=False)
     return img, label
+
+
+def _draw_seal(img, d, rng, x0, x1):
+    """A seal or sticker between text groups (recipe 3): two stacked round stickers (DE), a coat-of-
+    arms shield (HR, SI, AT), one round sticker (CZ, PL), or a square sticker with a number (SE)."""
+    cx, sw = (x0 + x1) / 2, x1 - x0
+    kind = rng.integers(0, 4)
+    if kind == 0:
+        r = min(sw * 0.45, PH * 0.17)
+        for cy in (PH * 0.33, PH * 0.66):
+            d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=_col(rng, (150, 120, 110), 90),
+                      outline=_col(rng, (60, 60, 60), 40))
+            if rng.random() < 0.6:
+                d.ellipse((cx - r * 0.45, cy - r * 0.45, cx + r * 0.45, cy + r * 0.45),
+                          fill=_col(rng, (90, 90, 90), 80))
+    elif kind == 1:
+        hw, top, bot = min(sw * 0.42, PH * 0.16), PH * 0.3, PH * 0.72
+        col = _col(rng, (190, 40, 40), 50)
+        d.polygon([(cx - hw, top), (cx + hw, top), (cx + hw, top + (bot - top) * 0.6), (cx, bot),
+                   (cx - hw, top + (bot - top) * 0.6)], fill=col)
+        for k in range(int(rng.integers(0, 4))):
+            q = hw * 0.4
+            y = top + q * (1 + 2 * k * 0.5)
+            d.rectangle((cx - q, y, cx, y + q), fill=(240, 240, 240))
+    elif kind == 2:
+        r = min(sw * 0.45, PH * 0.22)
+        cy = PH * rng.uniform(0.4, 0.6)
+        d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=_col(rng, (120, 150, 120), 90))
+    else:
+        hw = min(sw * 0.4, PH * 0.15)
+        box = (cx - hw, PH * 0.3, cx + hw, PH * 0.7)
+        d.rectangle(box, fill=_col(rng, (60, 120, 60), 70), outline=(30, 30, 30))
+        draw_text_box(img, (box[0] + 2, box[1] + 3, box[2] - 2, box[3] - 3), str(rng.integers(1, 13)),
+                      PLATE_FONTS[0], (20, 20, 20), rng, stretch=False)
+
+
+def _eu_text_with_seal(img, d, rng, box, groups, sep, fp, fg):
+    """The first group, a seal, then the rest, sharing one text height (recipe 3)."""
+    x0, y0, x1, y1 = box
+    a, b = groups[0], sep.join(groups[1:])
+    sw = PH * rng.uniform(0.3, 0.5)
+    room = max(10.0, x1 - x0 - sw)
+    wa = room * (len(a) + 0.3) / (len(a) + len(b) + 0.6)
+    draw_text_box(img, (x0, y0, x0 + wa, y1), a, fp, fg, rng, stretch=False)
+    _draw_seal(img, d, rng, x0 + wa, x0 + wa + sw)
+    draw_text_box(img, (x0 + wa + sw, y0, x1, y1), b, fp, fg, rng, stretch=False)
+
+
+def _eu_right_furniture(img, d, rng, w, right):
+    """Right-hand bands (recipe 3): a blue regional band with a department number and a logo (FR)
+    or a year and province (IT), or a yellow date band with three small numbers stacked (DE/NL
+    temporary plates). Returns the new right edge of the text area."""
+    u = rng.random()
+    if u < 0.22:
+        bw = int(PH * rng.uniform(0.36, 0.5))
+        x = w - 5 - bw
+        d.rectangle((x, 4, w - 5, PH - 5), fill=_col(rng, (20, 50, 160), 15))
+        top = rng.random() < 0.5
+        if top:  # logo above the number
+            d.rectangle((x + bw * 0.2, PH * 0.12, x + bw * 0.8, PH * 0.45),
+                        fill=_col(rng, (200, 60, 60), 60))
+        txt = _rs(rng, DIGITS, int(rng.integers(2, 4))) if rng.random() < 0.7 else _rs(rng, LETTERS, 2)
+        ys = (PH * 0.5, PH * 0.9) if top else (PH * 0.1, PH * 0.45)
+        draw_text_box(img, (x + 3, ys[0], w - 8, ys[1]), txt, PLATE_FONTS[0], (245, 245, 245), rng,
+                      stretch=False)
+        if not top and rng.random() < 0.5:
+            draw_text_box(img, (x + 3, PH * 0.55, w - 8, PH * 0.88), _rs(rng, LETTERS, 2), PLATE_FONTS[0],
+                          (245, 245, 245), rng, stretch=False)
+        return x - 6
+    if u < 0.32:
+        bw = int(PH * rng.uniform(0.22, 0.3))
+        x = w - 5 - bw
+        d.rectangle((x, 4, w - 5, PH - 5), fill=_col(rng, (235, 180, 30), 20))
+        for k in range(3):
+            draw_text_box(img, (x + 2, PH * (0.08 + 0.29 * k), w - 7, PH * (0.08 + 0.29 * k + 0.24)),
+                          _rs(rng, DIGITS, 2), PLATE_FONTS[0], (20, 20, 20), rng, stretch=False)
+        return x - 6
+    return right
 
 
 def plate_us(rng):
@@ -401,6 +492,8 @@ def plate_generic(rng):
 STYLES = [(plate_eu, 0.28), (plate_br_old, 0.22), (plate_mercosur, 0.12),
           (plate_us, 0.18), (plate_generic, 0.20)]
 _STYLE_P = np.array([p for _, p in STYLES]) / sum(p for _, p in STYLES)
+# Recipe 3 shifts weight to the European styles whose furniture it adds.
+_STYLE_P3 = np.array([0.40, 0.15, 0.10, 0.15, 0.20])
 
 
 # ---------------------------------------------------------------- surface effects
@@ -562,7 +655,7 @@ def capture(plate, rng):
 
 def render_one(rng):
     """Returns (rgb crop uint8 [h,w,3], label)."""
-    style = STYLES[rng.choice(len(STYLES), p=_STYLE_P)][0]
+    style = STYLES[rng.choice(len(STYLES), p=_STYLE_P3 if RECIPE >= 3 else _STYLE_P)][0]
     plate, label = style(rng)
     plate = add_dirt_light(plate, rng)
     return capture(plate, rng), label
@@ -597,7 +690,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--prefix", default="shard")
-    ap.add_argument("--recipe", type=int, choices=[1, 2], default=2, help="capture recipe (see RECIPE)")
+    ap.add_argument("--recipe", type=int, choices=[1, 2, 3], default=3, help="capture recipe (see RECIPE)")
     ap.add_argument("--preview", help="write a PNG grid of samples (model input view)")
     ap.add_argument("--raw-preview", help="write a PNG grid of raw crops")
     a = ap.parse_args()

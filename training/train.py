@@ -170,7 +170,12 @@ def main():
     ap.add_argument("--synth-val", default="synth-val", help="validation shard folder under --work")
     ap.add_argument("--restart-schedule", action="store_true",
                     help="with --resume: keep the weights, start a fresh optimiser, warmup and "
-                         "cosine over the steps left (fine-tuning on new data)")
+                         "cosine over the steps left (fine-tuning on new data); acts once, when "
+                         "the checkpoint has no schedule restart yet")
+    ap.add_argument("--cycle-from", type=int, default=None,
+                    help="with --resume: this phase's warmup + cosine starts at this step; a "
+                         "checkpoint saved exactly there by an earlier phase gets a fresh "
+                         "optimiser, later checkpoints of this phase resume normally")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -211,7 +216,9 @@ def main():
         ck = torch.load(ckpt_path)
         model.load_state_dict(ck["model"])
         step, best, bad, elapsed0 = ck["step"], ck["best"], ck["bad"], ck.get("elapsed", 0.0)
-        if a.restart_schedule and not ck.get("restart_from"):
+        new_cycle = (a.cycle_from is not None and step == a.cycle_from
+                     and ck.get("restart_from", 0) != a.cycle_from)
+        if new_cycle or (a.restart_schedule and not ck.get("restart_from")):
             # new data / validation set: the old best loss is not comparable
             restart_from, best, bad = step, float("inf"), 0
         else:

@@ -14,7 +14,10 @@ struct DetectEval: ParsableCommand {
         without plates. A detection matches the unmatched labelled box it overlaps most when the \
         IoU reaches --iou (detections taken best score first); every other detection is a false \
         positive. Prints recall, false positives per frame, recall by plate width (percent of the \
-        frame width) and the median detector time per frame; --thresholds adds one line per score.
+        frame width) and the median detector time per frame; --thresholds adds one line per score. \
+        With --verify a detection counts only when the recognizer reads at least --min-length \
+        characters from it with a confidence of at least --min-confidence, the reads that can \
+        become events in read/replay/watch: what a user of the whole locator sees.
         """)
 
     @OptionGroup var detectorFlags: DetectorFlags
@@ -28,11 +31,26 @@ struct DetectEval: ParsableCommand {
     @Option(help: "Write every frame's misses and false positives (FILE<TAB>kind<TAB>x,y,w,h<TAB>score) here.")
     var errors: String?
 
+    @Flag(help: "Keep only detections the recognizer reads (see --min-length, --min-confidence).")
+    var verify = false
+
+    @Option(name: .long, help: ArgumentHelp("Recognition model for --verify (.safetensors).",
+                                            discussion: "Default: models/latin.safetensors shipped with platetop."))
+    var model: String?
+
+    @Option(help: "With --verify: fewest characters a read needs.")
+    var minLength = 4
+
+    @Option(help: "With --verify: lowest read confidence (0...1).")
+    var minConfidence = 0.5
+
     @Argument(help: "A folder with boxes.csv and the frames (or the CSV itself).")
     var path: String
 
     func validate() throws {
         guard iou > 0, iou <= 1 else { throw ValidationError("--iou must be within (0, 1]") }
+        guard (1...16).contains(minLength) else { throw ValidationError("--min-length must be within 1...16") }
+        guard minConfidence >= 0, minConfidence <= 1 else { throw ValidationError("--min-confidence must be within 0...1") }
         _ = try extraThresholds()
     }
 
@@ -108,6 +126,14 @@ struct DetectEval: ParsableCommand {
         let reported = try DetectorFlags.load(path: modelPath, options: options).minScore
         options.minScore = min(reported, extra.min() ?? reported)
         let detector = try DetectorFlags.load(path: modelPath, options: options)
+        var recognizer: LPRNetRecognizer? = nil
+        if verify {
+            let path = try ModelPaths.recognizer(explicit: model)
+            do { recognizer = try LPRNetRecognizer(modelPath: path) } catch {
+                throw RuntimeFailure("cannot load model '\(path)': \(error)")
+            }
+        }
+        var unverified = 0
         let frames = try Self.frames(at: path)
         guard !frames.isEmpty else { throw RuntimeFailure("no frames listed in '\(path)'") }
 
@@ -131,7 +157,20 @@ struct DetectEval: ParsableCommand {
             times.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) * 1e-15)
             // Clamp to the frame like locate(in:) does.
             let W = Float(image.width), H = Float(image.height)
-            let dets = raw.map { b -> DetectedBox in
+            var kept = raw
+            if let recognizer {
+                // Same crops as locate(in:); a box it would not read (cut by the frame edge) is dropped.
+                let candidates = raw.map { detector.candidate(for: $0, in: image) }
+                let crops = candidates.compactMap { $0?.crop }
+                var reads = try recognizer.recognize(crops).makeIterator()
+                kept = zip(raw, candidates).compactMap { b, c in
+                    guard c != nil, let r = reads.next(), r.text.count >= minLength,
+                          Double(r.confidence) >= minConfidence else { return nil }
+                    return b
+                }
+                unverified += raw.count - kept.count
+            }
+            let dets = kept.map { b -> DetectedBox in
                 let x0 = max(0, b.x), y0 = max(0, b.y), x1 = min(W, b.x + b.width), y1 = min(H, b.y + b.height)
                 return DetectedBox(x: x0, y: y0, width: max(0, x1 - x0), height: max(0, y1 - y0), score: b.score)
             }
@@ -158,6 +197,9 @@ struct DetectEval: ParsableCommand {
         let n = frames.count
         Output.line("detector: \(detector.info.name) (\(detector.info.parameterCount) parameters), input \(inputSize.0)x\(inputSize.1), iou >= \(jsonNumber(iou, digits: 2))")
         Output.line("frames: \(n)  plates: \(plates)")
+        if verify {
+            Output.line("verified: detections read as >= \(minLength) characters at confidence >= \(jsonNumber(minConfidence, digits: 2)) (\(unverified) others dropped)")
+        }
         for (k, s) in scores.enumerated() {
             let label = k == 0 ? "" : " "
             Output.line("\(label)min score \(jsonNumber(Double(s), digits: 3)): recall \(tp[k])/\(plates) (\(pct(tp[k], plates)))  false positives \(fp[k]) (\(String(format: "%.3f", Double(fp[k]) / Double(n))) per frame)")

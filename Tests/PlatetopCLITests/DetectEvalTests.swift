@@ -52,6 +52,37 @@ struct DetectEvalTests {
         #expect(!DetectorFlags.isFullFrame(PixelImage(width: 640, height: 120, format: .gray8)))
     }
 
+    /// `--verify` keeps a detection only when the recognizer reads it: the demo's first plate at
+    /// 2 s reads as the 7 characters RTX4D72, so it counts with --min-length 7 and is dropped
+    /// with --min-length 8 (and with a confidence floor of 1).
+    @Test(.enabled(if: CLI.ready && CLI.latinModelPresent
+                   && FileManager.default.fileExists(atPath: CLI.packageRoot + "/models/detector.safetensors")))
+    func verifyKeepsOnlyDetectionsTheRecognizerReads() throws {
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try CLI.tool(CLI.ffmpeg, ["-nostdin", "-v", "error", "-y", "-ss", "2.0", "-i", CLI.packageRoot + "/streams/demo.mp4",
+                                  "-frames:v", "1", "-q:v", "2", dir + "/f.jpg"])
+        // The plate's box in the 1280x720 frame.
+        try "file,x,y,w,h,text\nf.jpg,556,577,174,46,RTX4D72\n".write(toFile: dir + "/boxes.csv", atomically: true, encoding: .utf8)
+        func recallLine(_ extra: [String]) throws -> (line: String, verified: String?) {
+            let r = try CLI.platetop(["detect-eval", dir] + extra, timeout: 120)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            return (r.stdoutLines.first { $0.hasPrefix("min score") } ?? "", r.stdoutLines.first { $0.hasPrefix("verified:") })
+        }
+        let plain = try recallLine([])
+        #expect(plain.line.contains("recall 1/1") && plain.line.contains("false positives 0"), "\(plain)")
+        #expect(plain.verified == nil)
+        let kept = try recallLine(["--verify", "--min-length", "7"])
+        #expect(kept.line.contains("recall 1/1"), "\(kept)")
+        #expect(kept.verified?.hasSuffix("(0 others dropped)") == true, "\(kept)")
+        let short = try recallLine(["--verify", "--min-length", "8"])
+        #expect(short.line.contains("recall 0/1") && short.verified?.hasSuffix("(1 others dropped)") == true, "\(short)")
+        let sure = try recallLine(["--verify", "--min-confidence", "1"])
+        #expect(sure.line.contains("recall 0/1"), "\(sure)")
+        let bad = try CLI.platetop(["detect-eval", dir, "--verify", "--min-length", "0"])
+        #expect(bad.status != 0 && bad.stderr.contains("--min-length must be within 1...16"), "stderr: \(bad.stderr)")
+    }
+
     /// Without --roi, replay runs the full-frame detector (here the shipped one) instead of failing.
     @Test(.enabled(if: CLI.ready && FileManager.default.fileExists(atPath: CLI.packageRoot + "/models/detector.safetensors")))
     func replayWithoutROIUsesTheDetector() throws {

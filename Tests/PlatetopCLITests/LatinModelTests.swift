@@ -106,5 +106,39 @@ struct LatinModelTests {
     }
 }
 
+/// Real European plates the model never trained on: 117 crops of ../shared/data/eu-plates (which has
+/// no labels) read and labelled by hand for the project (training/splits/eu_test.csv; many countries
+/// and vanity plates). Guards the shipped model's generality beyond the Brazilian training crops.
+@Suite("shipped model on real European plates", .enabled(if: CLI.ready && CLI.latinModelPresent && euDataPresent))
+struct EuropeanPlatesTests {
+    static let split = CLI.packageRoot + "/training/splits/eu_test.csv"
+
+    @Test func labelsNameExistingCropsWithPlateText() throws {
+        let rows = try String(contentsOfFile: Self.split, encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(rows.count == 117)
+        for row in rows {
+            let c = row.split(separator: ",").map(String.init)
+            #expect(c.count == 2 && FileManager.default.fileExists(atPath: euData + "/" + c[0]), "\(row)")
+            #expect(c.count == 2 && c[1].allSatisfy { $0.isASCII && ($0.isNumber || $0.isUppercase) }, "\(row)")
+        }
+    }
+
+    /// The accuracy `platetop eval` measured for the shipped model (models/README.md), minus nothing:
+    /// a model change that reads fewer of these plates has to update the card and this floor.
+    @Test func readsAtLeastTheRecordedShare() throws {
+        let r = try CLI.platetop(["eval", Self.split, "--images", euData, "--no-detector"], timeout: 120)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let last = r.stdoutLines.last ?? ""
+        let correct = Int(last.dropFirst("accuracy: ".count).prefix { $0.isNumber }) ?? -1
+        #expect(last.hasPrefix("accuracy: ") && last.contains("/117 ("), "\(last)")
+        #expect(correct >= Self.recordedCorrect, "\(last); model card records \(Self.recordedCorrect)/117")
+    }
+
+    static let recordedCorrect = 68
+}
+
+let euData = CLI.packageRoot + "/../shared/data/eu-plates"
+let euDataPresent = FileManager.default.fileExists(atPath: euData + "/eu-5.png")
+
 let brData = CLI.packageRoot + "/../shared/data/br-plates"
 let brDataPresent = FileManager.default.fileExists(atPath: brData + "/labels.csv")

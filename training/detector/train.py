@@ -190,7 +190,7 @@ def match(dets, boxes):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--train", required=True)
+    ap.add_argument("--train", required=True, help="composite folder(s), comma-separated")
     ap.add_argument("--val", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=3000)
@@ -212,7 +212,7 @@ def main():
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
     os.makedirs(a.out, exist_ok=True)
-    train = read_set(a.train)
+    train = [f for d in a.train.split(",") for f in read_set(d)]
     if a.limit_train:
         train = train[:a.limit_train]
     val = read_set(a.val)[:a.eval_n]

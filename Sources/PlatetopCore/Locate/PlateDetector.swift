@@ -175,17 +175,20 @@ public final class PlateDetector: PlateLocator {
     /// (straightened when the plate is tilted, see `Options.deskewMinDegrees`).
     public func locate(in frame: PixelImage) throws -> [PlateCandidate] {
         guard frame.width >= 2, frame.height >= 2 else { return [] }
-        let boxes = detect(in: frame)
-        let bounds = frame.bounds
+        return detect(in: frame).compactMap { candidate(for: $0, in: frame) }
+    }
+
+    /// The candidate ``locate(in:)`` makes of detection `b`: nil when the box runs past the frame's edge
+    /// (see `Options.edgeCutTolerance`) or has no pixels inside it.
+    public func candidate(for b: DetectedBox, in frame: PixelImage) -> PlateCandidate? {
         let fw = Float(frame.width), fh = Float(frame.height)
-        return boxes.compactMap { b in
-            if let t = options.edgeCutTolerance,
-               b.x < -t || b.y < -t || b.x + b.width > fw + t || b.y + b.height > fh + t { return nil }
-            let box = Self.pixelRect(b, margin: 0, in: bounds)
-            let cropRect = Self.pixelRect(b, margin: options.cropMargin, in: bounds)
-            guard let box, let cropRect else { return nil }
-            return PlateCandidate(box: box, score: b.score, crop: crop(of: frame, box: b, rect: cropRect))
-        }
+        if let t = options.edgeCutTolerance,
+           b.x < -t || b.y < -t || b.x + b.width > fw + t || b.y + b.height > fh + t { return nil }
+        let bounds = frame.bounds
+        let box = Self.pixelRect(b, margin: 0, in: bounds)
+        let cropRect = Self.pixelRect(b, margin: options.cropMargin, in: bounds)
+        guard let box, let cropRect else { return nil }
+        return PlateCandidate(box: box, score: b.score, crop: crop(of: frame, box: b, rect: cropRect))
     }
 
     /// The recognizer's pixels for detection `b`: the margin-grown `rect`, or, for a tilted plate, the
