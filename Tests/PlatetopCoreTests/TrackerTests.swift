@@ -134,6 +134,52 @@ import Testing
         #expect(events.map(\.sightings) == [5, 5])
     }
 
+    /// A detector's box on an approaching car: 18 px down per frame with a 22-27 px tall box, so
+    /// consecutive boxes overlap with IoU < 0.3. The reads still make one event, voted over all of
+    /// them, instead of the first (farthest, least reliable) read deciding the text.
+    @Test func aFastMovingPlateStaysOneEvent() {
+        func run(_ configuration: PlateTracker.Configuration) -> (events: [PlateEvent], iou: Double) {
+            var t = PlateTracker(configuration: configuration)
+            var events: [PlateEvent] = []
+            var boxes: [PixelRect] = []
+            for i in 0..<20 {
+                let box = PixelRect(x: 600 - i, y: 350 + 18 * i, width: 65 + 2 * i, height: 22 + i / 4)
+                boxes.append(box)
+                events += t.ingest(observe(i == 0 ? "HHZG3846" : "HZG3846", 0.9, at: 8 + Double(i) * 0.04, box: box))
+            }
+            events += t.finish()
+            return (events, zip(boxes, boxes.dropFirst()).map { $0.iou($1) }.max()!)
+        }
+        let moving = run(.init())
+        #expect(moving.iou < 0.3)
+        #expect(moving.events.map(\.text) == ["HZG3846"])
+        #expect(moving.events.first?.sightings == 20)
+        #expect(moving.events.first?.candidates.map(\.votes) == [19, 1])
+        // Without motion joining every read opens its own event and the first one is emitted.
+        let still = run(.init(motionSeconds: 0))
+        #expect(still.events.map(\.text) == ["HHZG3846"])
+        #expect(still.events.first?.sightings == 1)
+    }
+
+    /// Joining by motion needs a recent read (≤ motionSeconds), a box of similar width and a centre
+    /// within reach; otherwise a same-text read elsewhere is a new event.
+    @Test func motionJoinNeedsARecentNearbySimilarBox() {
+        let first = PixelRect(x: 100, y: 100, width: 60, height: 20)
+        let cases: [(PixelRect, Double, Int)] = [
+            (PixelRect(x: 100, y: 140, width: 64, height: 22), 0.1, 1),   // 40 px away, 0.1 s: joins
+            (PixelRect(x: 100, y: 140, width: 64, height: 22), 0.7, 2),   // too late
+            (PixelRect(x: 100, y: 180, width: 64, height: 22), 0.1, 2),   // 80 px > 60 px reach
+            (PixelRect(x: 80, y: 125, width: 130, height: 44), 0.1, 2),   // more than twice as wide
+        ]
+        for (box, dt, expected) in cases {
+            var t = PlateTracker(configuration: .init(repeatMaxEditDistance: -1))
+            _ = t.ingest(observe("ABC1234", 0.9, at: 1, box: first))
+            _ = t.ingest(observe("ABC1234", 0.9, at: 1 + dt, box: box))
+            #expect(first.iou(box) < 0.3)
+            #expect(t.openEvents.count == expected, "box \(box) after \(dt) s")
+        }
+    }
+
     @Test func aConcurrentDuplicateElsewhereIsARepeat() {
         // The same text in a far-away box while the first is still open (a double detection): one event.
         var t = PlateTracker()

@@ -6,9 +6,12 @@ import Foundation
 /// (`ptsSeconds`), which only `ingest` and `advance` move forward.
 ///
 /// Rules, per stream:
-/// - **Joining.** A read joins the open event whose box overlaps its box with IoU ≥ `minIoU` and whose
-///   current vote is within `maxEditDistance` edits of the read (fewest edits first, then larger IoU, then
-///   the older event). Otherwise it opens a new event. Reads with empty text only move time.
+/// - **Joining.** A read joins the open event whose box overlaps its box with IoU ≥ `minIoU` — or, for
+///   a plate that moves fast across the frame (a detector's box on an approaching car), whose last box
+///   is at most `motionSeconds` old, of a similar size (widths within a factor 2) and whose centre is
+///   within `motionReach` of that box's larger side — and whose current vote is within
+///   `maxEditDistance` edits of the read (fewest edits first, then larger IoU, then nearer centre,
+///   then the older event). Otherwise it opens a new event. Reads with empty text only move time.
 /// - **Closing.** An event closes once stream time passes `lastPts + eventWindowSeconds` (a read exactly
 ///   `eventWindowSeconds` after the last one still joins), or at `finish()`.
 /// - **Confidence floor.** Reads below `minConfidence` vote like any other, and may open a tentative
@@ -42,6 +45,12 @@ public struct PlateTracker: Sendable {
         public var maxEditDistance: Int = 2
         /// Least box IoU for a read to join an open event.
         public var minIoU: Double = 0.3
+        /// A read whose box overlaps less may still join an event whose last read is at most this many
+        /// stream seconds old when its centre is near (see `motionReach`); 0 turns this off.
+        public var motionSeconds: Double = 0.5
+        /// How far, in multiples of the event's last box's larger side, the read's box centre may be
+        /// from that box's centre to join by motion.
+        public var motionReach: Double = 1.0
         /// Reads kept per event for voting; beyond this the least confident is replaced
         /// (candidate counts stay exact).
         public var maxReadsPerEvent: Int = 256
@@ -52,6 +61,7 @@ public struct PlateTracker: Sendable {
 
         public init(eventWindowSeconds: Double = 2, repeatMemorySeconds: Double = 60, repeatMaxEditDistance: Int = 1,
                     minConfidence: Float = 0.5, minSightings: Int = 1, maxEditDistance: Int = 2, minIoU: Double = 0.3,
+                    motionSeconds: Double = 0.5, motionReach: Double = 1.0,
                     maxReadsPerEvent: Int = 256, formatRules: FormatRules = .none, watchlist: Watchlist = .empty) {
             self.eventWindowSeconds = eventWindowSeconds
             self.repeatMemorySeconds = repeatMemorySeconds
@@ -60,6 +70,8 @@ public struct PlateTracker: Sendable {
             self.minSightings = minSightings
             self.maxEditDistance = maxEditDistance
             self.minIoU = minIoU
+            self.motionSeconds = motionSeconds
+            self.motionReach = motionReach
             self.maxReadsPerEvent = max(1, maxReadsPerEvent)
             self.formatRules = formatRules
             self.watchlist = watchlist
@@ -106,13 +118,22 @@ public struct PlateTracker: Sendable {
         guard !obs.read.text.isEmpty else { return closed }
         var state = streams[obs.stream]!
         var bestIndex: Int?
-        var bestScore = (Int.max, -1.0)
+        var bestScore = (Int.max, -1.0, Double.infinity)
         for (i, event) in state.open.enumerated() {
             let iou = obs.box.iou(event.lastBox)
-            guard iou >= configuration.minIoU else { continue }
+            let reach = Self.centreDistance(obs.box, event.lastBox)
+            guard iou >= configuration.minIoU
+                || (obs.ptsSeconds - event.lastPts <= configuration.motionSeconds
+                    && Self.similarSize(obs.box, event.lastBox)
+                    && reach <= configuration.motionReach * Double(max(event.lastBox.width, event.lastBox.height)))
+            else { continue }
             let d = PlateText.editDistance(obs.read.text, event.vote.text, limit: configuration.maxEditDistance)
             guard d <= configuration.maxEditDistance else { continue }
-            if d < bestScore.0 || (d == bestScore.0 && iou > bestScore.1) { bestIndex = i; bestScore = (d, iou) }
+            let score = (d, iou, reach)
+            if score.0 < bestScore.0 || (score.0 == bestScore.0 && (score.1 > bestScore.1
+                || (score.1 == bestScore.1 && score.2 < bestScore.2))) {
+                bestIndex = i; bestScore = score
+            }
         }
         if let i = bestIndex {
             state.open[i].add(obs, configuration: configuration)
@@ -122,6 +143,19 @@ public struct PlateTracker: Sendable {
         }
         streams[obs.stream] = state
         return closed
+    }
+
+    /// Distance between the centres of two boxes, in pixels.
+    static func centreDistance(_ a: PixelRect, _ b: PixelRect) -> Double {
+        let dx = Double(a.x * 2 + a.width - b.x * 2 - b.width) / 2
+        let dy = Double(a.y * 2 + a.height - b.y * 2 - b.height) / 2
+        return (dx * dx + dy * dy).squareRoot()
+    }
+
+    /// Widths within a factor of 2 of each other.
+    static func similarSize(_ a: PixelRect, _ b: PixelRect) -> Bool {
+        let wa = max(1, a.width), wb = max(1, b.width)
+        return wa <= 2 * wb && wb <= 2 * wa
     }
 
     /// Moves every stream's clock to `pts` (for single-stream use) and closes what that expires.
