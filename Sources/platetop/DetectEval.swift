@@ -126,13 +126,7 @@ struct DetectEval: ParsableCommand {
         let reported = try DetectorFlags.load(path: modelPath, options: options).minScore
         options.minScore = min(reported, extra.min() ?? reported)
         let detector = try DetectorFlags.load(path: modelPath, options: options)
-        var recognizer: LPRNetRecognizer? = nil
-        if verify {
-            let path = try ModelPaths.recognizer(explicit: model)
-            do { recognizer = try LPRNetRecognizer(modelPath: path) } catch {
-                throw RuntimeFailure("cannot load model '\(path)': \(error)")
-            }
-        }
+        let recognizer = verify ? try ModelPaths.loadRecognizer(explicit: model) : nil
         var unverified = 0
         let frames = try Self.frames(at: path)
         guard !frames.isEmpty else { throw RuntimeFailure("no frames listed in '\(path)'") }

@@ -48,4 +48,15 @@ enum ModelPaths {
         }
         return found
     }
+
+    /// Loads ``recognizer(explicit:)``; errors become one-line runtime failures.
+    static func loadRecognizer(explicit: String?, maxBatch: Int = 16, threads: Int = 1,
+                               decoder: CTCDecoder = .greedy) throws -> LPRNetRecognizer {
+        let path = try recognizer(explicit: explicit)
+        do {
+            return try LPRNetRecognizer(modelPath: path, maxBatch: maxBatch, threads: threads, decoder: decoder)
+        } catch {
+            throw RuntimeFailure("cannot load model '\(path)': \(error)")
+        }
+    }
 }

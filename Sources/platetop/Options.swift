@@ -29,12 +29,7 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the recognizer; errors become one-line runtime failures.
     func loadRecognizer(maxBatch: Int = 16) throws -> LPRNetRecognizer {
-        let path = try ModelPaths.recognizer(explicit: model)
-        do {
-            return try LPRNetRecognizer(modelPath: path, maxBatch: maxBatch, threads: threads, decoder: ctcDecoder)
-        } catch {
-            throw RuntimeFailure("cannot load model '\(path)': \(error)")
-        }
+        try ModelPaths.loadRecognizer(explicit: model, maxBatch: maxBatch, threads: threads, decoder: ctcDecoder)
     }
 }
 

@@ -118,7 +118,8 @@ public struct PlateTracker: Sendable {
         guard !obs.read.text.isEmpty else { return closed }
         var state = streams[obs.stream]!
         var bestIndex: Int?
-        var bestScore = (Int.max, -1.0, Double.infinity)
+        // (edits, -IoU, centre distance): smallest wins; ties keep the older event.
+        var bestScore = (Int.max, 1.0, Double.infinity)
         for (i, event) in state.open.enumerated() {
             let iou = obs.box.iou(event.lastBox)
             let reach = Self.centreDistance(obs.box, event.lastBox)
@@ -129,11 +130,8 @@ public struct PlateTracker: Sendable {
             else { continue }
             let d = PlateText.editDistance(obs.read.text, event.vote.text, limit: configuration.maxEditDistance)
             guard d <= configuration.maxEditDistance else { continue }
-            let score = (d, iou, reach)
-            if score.0 < bestScore.0 || (score.0 == bestScore.0 && (score.1 > bestScore.1
-                || (score.1 == bestScore.1 && score.2 < bestScore.2))) {
-                bestIndex = i; bestScore = score
-            }
+            let score = (d, -iou, reach)
+            if score < bestScore { bestIndex = i; bestScore = score }
         }
         if let i = bestIndex {
             state.open[i].add(obs, configuration: configuration)
