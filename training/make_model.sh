@@ -1,14 +1,17 @@
 #!/bin/sh
 # Reproduce models/latin.safetensors from scratch (fixed seeds, CPU only):
-#   training/make_model.sh            # render -> split -> train (2 phases) -> export
+#   training/make_model.sh            # render -> split -> train (4 phases) -> export
 # Env: WORK (cache dir, default /work/cache/platetop), PY (python with torch, default
 # /usr/bin/python3), PROCS (render processes, default 2), STEPS1 (phase 1, default 5000),
-# STEPS2 (total after phase 2, default 13000), STEPS3 (total after phase 3, default 22000).
+# STEPS2 (total after phase 2, default 13000), STEPS3 (total after phase 3, default 22000),
+# STEPS4 (total after phase 4, default 30000).
 #
 # Phase 1 trains on the recipe-1 synthetic shards (seed 1) + real BR crops; phase 2 keeps the weights
 # and fine-tunes with a new warm-up + cosine on recipe-1 + recipe-2 shards (seed 2), validating on the
 # recipe-2 set; phase 3 starts a new warm-up + cosine from the phase-2 weights and adds recipe-3 shards
-# (seed 3: European plate furniture - seals, regional and date bands - and more European styles).
+# (seed 3: European plate furniture - seals, regional and date bands - and more European styles);
+# phase 4 starts one more cycle from the phase-3 weights on recipe-4 shards only (seed 4: doubled
+# characters and tight crops, the two commonest misreads on real European plates).
 # The shipped run picked up the seed-2 and seed-3 shards while they were being rendered, so a rerun
 # gives a model of the same recipe, not bit-identical weights. Resumable: rerun after an interruption.
 set -eu
@@ -19,6 +22,7 @@ PROCS=${PROCS:-2}
 STEPS1=${STEPS1:-5000}
 STEPS2=${STEPS2:-13000}
 STEPS3=${STEPS3:-22000}
+STEPS4=${STEPS4:-30000}
 mkdir -p "$WORK"
 R="nice -n 10 $PY training/render_plates.py --procs $PROCS"
 $R --out "$WORK/synth-val" --count 5000 --shard-size 2500 --seed 999 --prefix val --recipe 1
@@ -27,6 +31,8 @@ $R --out "$WORK/synth-train" --count 112000 --shard-size 8000 --seed 1 --recipe 
 $R --out "$WORK/synth-train-v2" --count 96000 --shard-size 4000 --seed 2 --recipe 2
 $R --out "$WORK/synth-val-v3" --count 2000 --shard-size 2000 --seed 2999 --prefix val --recipe 3
 $R --out "$WORK/synth-train-v3" --count 48000 --shard-size 4000 --seed 3 --recipe 3
+$R --out "$WORK/synth-val-v4" --count 2000 --shard-size 1000 --seed 3999 --prefix val --recipe 4
+$R --out "$WORK/synth-train-v4" --count 64000 --shard-size 4000 --seed 4 --recipe 4
 "$PY" training/split_br.py --seed 7 --val-frac 0.3
 T="nice -n 10 $PY training/train.py --work $WORK --threads 1 --synth-val-n 2000 --resume"
 # Phase 1 (lr 2e-3, 20 % real crops per batch).
@@ -37,6 +43,11 @@ $T --steps "$STEPS2" --eval-every 500 --synth-train synth-train,synth-train-v2 -
 # Phase 3 (lr 6e-4, 30 % real, recipe-3 shards added); --cycle-from restarts the schedule only at 13000.
 $T --steps "$STEPS3" --eval-every 500 --synth-train synth-train,synth-train-v2,synth-train-v3 \
     --synth-val synth-val-v2 --cycle-from "$STEPS2" --lr 6e-4 --warmup 200 --real-frac 0.3
+# Phase 4 (lr 6e-4, 30 % real, recipe-4 shards only, validated on the recipe-4 set). The shipped run
+# started it in a separate folder with --init models/latin.safetensors (the phase-3 export, which
+# is the phase-3 checkpoint), the same fresh optimiser and schedule as --cycle-from.
+$T --steps "$STEPS4" --eval-every 500 --synth-train synth-train-v4 --synth-val synth-val-v4 \
+    --cycle-from "$STEPS3" --lr 6e-4 --warmup 200 --real-frac 0.3
 mkdir -p models
 cp "$WORK/latin-best.safetensors" models/latin.safetensors
 echo "wrote models/latin.safetensors"

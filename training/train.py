@@ -129,16 +129,17 @@ def ctc_loss(logits, labels):
     lp = logits.permute(2, 0, 1).log_softmax(2)  # [T, N, C]
     t, tl = encode(labels)
     il = torch.full((logits.shape[0],), logits.shape[2], dtype=torch.long)
-    return F.ctc_loss(lp, t, il, tl, blank=BLANK, reduction="mean", zero_infinity=True)
+    d = logits.device
+    return F.ctc_loss(lp, t.to(d), il.to(d), tl.to(d), blank=BLANK, reduction="mean", zero_infinity=True)
 
 
 @torch.no_grad()
-def evaluate(model, x_u8_or_f, labels, bs=256):
+def evaluate(model, x_u8_or_f, labels, bs=256, device="cpu"):
     model.eval()
     tot, n, correct = 0.0, 0, 0
     for i in range(0, len(labels), bs):
         xb = torch.from_numpy(((x_u8_or_f[i:i + bs].astype(np.float32) - MEAN) * SCALE)[:, None])
-        lo = model(xb)
+        lo = model(xb.to(device)).cpu()
         lb = labels[i:i + bs]
         tot += ctc_loss(lo, lb).item() * len(lb)
         n += len(lb)
@@ -162,12 +163,18 @@ def main():
     ap.add_argument("--patience", type=int, default=8, help="evals without val-loss improvement")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (default cpu)")
+    ap.add_argument("--widths", default=",".join(map(str, WIDTHS)),
+                    help="LPRNet widths c0,b1,b2,head (default %(default)s; the Swift engine reads any)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--synth-val-n", type=int, default=3000)
     ap.add_argument("--synth-train", default="synth-train",
                     help="comma-separated shard folders under --work; re-read at every eval so "
                          "shards a running renderer adds are picked up")
     ap.add_argument("--synth-val", default="synth-val", help="validation shard folder under --work")
+    ap.add_argument("--init", default=None,
+                    help="start from the weights of an exported model (e.g. models/latin.safetensors) "
+                         "instead of random ones; ignored when --resume finds a checkpoint")
     ap.add_argument("--restart-schedule", action="store_true",
                     help="with --resume: keep the weights, start a fresh optimiser, warmup and "
                          "cosine over the steps left (fine-tuning on new data); acts once, when "
@@ -177,6 +184,9 @@ def main():
                          "checkpoint saved exactly there by an earlier phase gets a fresh "
                          "optimiser, later checkpoints of this phase resume normally")
     a = ap.parse_args()
+    widths = tuple(int(v) for v in a.widths.split(","))
+    if len(widths) != 4 or min(widths) < 4:
+        raise SystemExit(f"--widths {a.widths}: four positive widths c0,b1,b2,head")
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -203,17 +213,28 @@ def main():
     br_va_imgs, br_va_y = read_split(os.path.join(a.splits, "br_val.csv"), a.br_data)
     br_vx = np.stack([resize_bilinear(rgb_to_gray(im)) for im in br_va_imgs])
     log(f"data: synth train {len(sy)}, synth val {len(vy)}, BR train {len(br_tr_y)}, "
-        f"BR val {len(br_va_y)}; widths {WIDTHS}", logf)
+        f"BR val {len(br_va_y)}; widths {widths}, device {a.device}", logf)
 
-    model = LPRNet(len(ALPHABET), in_channels=1, widths=WIDTHS, dropout_rate=0.2,
-                   per_sample_context=True)
+    model = LPRNet(len(ALPHABET), in_channels=1, widths=widths, dropout_rate=0.2,
+                   per_sample_context=True).to(a.device)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
     rng = np.random.default_rng(a.seed)
     step, best, bad, t_start = 0, float("inf"), 0, time.time()
     restart_from = 0
     elapsed0 = 0.0
+    if a.init and not (a.resume and os.path.exists(ckpt_path)):
+        from safetensors_io import load as load_safetensors
+        t, _ = load_safetensors(a.init)
+        sd = model.state_dict()
+        for k in sd:
+            if not k.endswith("num_batches_tracked"):
+                if tuple(t[k].shape) != tuple(sd[k].shape):
+                    raise SystemExit(f"--init {a.init}: {k} has shape {t[k].shape}, expected {tuple(sd[k].shape)}")
+                sd[k] = torch.from_numpy(t[k].copy())
+        model.load_state_dict(sd)
+        log(f"initialised from {a.init}", logf)
     if a.resume and os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path)
+        ck = torch.load(ckpt_path, map_location="cpu")
         model.load_state_dict(ck["model"])
         step, best, bad, elapsed0 = ck["step"], ck["best"], ck["bad"], ck.get("elapsed", 0.0)
         new_cycle = (a.cycle_from is not None and step == a.cycle_from
@@ -249,7 +270,7 @@ def main():
             ri = rng.integers(0, len(br_tr_y), n_real)
             xb.append(np.stack([augment_real(br_tr_imgs[i], rng) for i in ri]))
             labels += [br_tr_y[i] for i in ri]
-        xb = torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None])
+        xb = torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]).to(a.device)
         loss = ctc_loss(model(xb), labels)
         opt.zero_grad()
         if torch.isfinite(loss):
@@ -266,14 +287,14 @@ def main():
                 f"{50 / dt:.2f} it/s", logf)
             run_loss, run_n = 0.0, 0
         if step % a.eval_every == 0 or step == a.steps:
-            sl, sa = evaluate(model, vx, vy)
-            bl, ba = evaluate(model, br_vx, br_va_y)
+            sl, sa = evaluate(model, vx, vy, device=a.device)
+            bl, ba = evaluate(model, br_vx, br_va_y, device=a.device)
             vloss = 0.5 * (sl + bl)
             elapsed = elapsed0 + time.time() - t_start
             improved = vloss < best
             if improved:
                 best, bad = vloss, 0
-                desc = (f"platetop latin LPRNet widths {WIDTHS}, grey 94x24; trained on synthetic "
+                desc = (f"platetop latin LPRNet widths {widths}, grey 94x24; trained on synthetic "
                         f"plates (render_plates.py, {len(sy)} crops) + real BR train split "
                         f"({len(br_tr_y)} crops, openalpr train-detector br, AGPL-3.0); step {step}; "
                         f"val exact synth {sa:.3f} BR {ba:.3f}; exported "

@@ -13,7 +13,9 @@ struct Eval: ParsableCommand {
         Prints each mismatch as FILE<TAB>EXPECTED<TAB>GOT and, as its last line, \
         accuracy: CORRECT/TOTAL (PERCENT%). Without --roi, images of at least 320x160 go through the plate \
         detector (when models/detector.safetensors is present) and count as correct when one detected \
-        plate reads exactly the label (GOT lists the reads, best detector score first, joined by '|').
+        plate reads exactly the label (GOT lists the reads, best detector score first, joined by '|'). \
+        With --pattern, each read is first repaired by the plate formats as replay and watch do \
+        (O/0-style swaps only where the pattern demands), so the accuracy is what the tracker would log.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -27,10 +29,18 @@ struct Eval: ParsableCommand {
     @Option(help: "Write every prediction as FILE<TAB>EXPECTED<TAB>GOT<TAB>CONFIDENCE to this file.")
     var predictions: String?
 
+    @Option(name: .customLong("pattern"), help: "Plate format regex (repeatable); reads are repaired with O/0-style swaps where the pattern demands before they are compared.")
+    var patterns: [String] = []
+
     @Argument(help: "A folder of images (or a labels CSV).")
     var path: String
 
-    func validate() throws { _ = try parseRegion(roi) }
+    func validate() throws {
+        _ = try parseRegion(roi)
+        for p in patterns {
+            do { _ = try FormatRules(patternStrings: [p]) } catch { throw ValidationError("--pattern '\(p)': \(error)") }
+        }
+    }
 
     static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp"]
 
@@ -80,6 +90,8 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let region = try parseRegion(roi)
+        let rules = try FormatRules(patternStrings: patterns)
+        let repaired: (String) -> String = { rules.patterns.isEmpty ? $0 : rules.apply(to: $0).text }
         let samples = try Self.samples(at: path, images: images)
         guard !samples.isEmpty else { throw RuntimeFailure("no labelled images in '\(path)'") }
         let batchSize = 16
@@ -100,13 +112,14 @@ struct Eval: ParsableCommand {
                         let found = try detector.locate(in: image)
                         let reads = found.isEmpty ? [] : try recognizer.recognize(found.map(\.crop))
                         total += 1
-                        let got = reads.map(\.text).joined(separator: "|")
-                        if reads.contains(where: { $0.text == s.label }) {
+                        let texts = reads.map { repaired($0.text) }
+                        let got = texts.joined(separator: "|")
+                        if texts.contains(s.label) {
                             correct += 1
                         } else {
                             Output.line("\(s.name)\t\(s.label)\t\(got)")
                         }
-                        let best = reads.first { $0.text == s.label } ?? reads.first
+                        let best = zip(reads, texts).first { $0.1 == s.label }?.0 ?? reads.first
                         predictionLines.append("\(s.name)\t\(s.label)\t\(got)\t\((best?.confidence ?? 0).confidenceText)")
                         continue
                     }
@@ -124,12 +137,13 @@ struct Eval: ParsableCommand {
             let reads = try recognizer.recognize(crops)
             for (s, read) in zip(kept, reads) {
                 total += 1
-                if read.text == s.label {
+                let text = repaired(read.text)
+                if text == s.label {
                     correct += 1
                 } else {
-                    Output.line("\(s.name)\t\(s.label)\t\(read.text)")
+                    Output.line("\(s.name)\t\(s.label)\t\(text)")
                 }
-                predictionLines.append("\(s.name)\t\(s.label)\t\(read.text)\t\(read.confidence.confidenceText)")
+                predictionLines.append("\(s.name)\t\(s.label)\t\(text)\t\(read.confidence.confidenceText)")
             }
         }
         if let predictions {

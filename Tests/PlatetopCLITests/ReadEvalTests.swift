@@ -116,6 +116,40 @@ struct ReadEvalTests {
     }
 }
 
+extension ReadEvalTests {
+    @Test("eval --pattern repairs reads by the plate format before comparing; a bad pattern is a usage error")
+    func evalPattern() throws {
+        let (dir, files) = try makeCrops()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let texts = try readTexts(files)
+        // The tiny model reads only A-D; B and D are confusable with 8 and 0. A label that has a digit
+        // wherever the read has B or D, and a pattern that demands exactly that, is reached only by
+        // the repair.
+        let read = try #require(files.map { texts[$0]?.text ?? "" }.first { $0.contains("B") || $0.contains("D") },
+                                "no read with B or D: \(texts)")
+        let file = (files.first { texts[$0]?.text == read }! as NSString).lastPathComponent
+        let label = String(read.map { $0 == "B" ? "8" : $0 == "D" ? "0" : $0 })
+        let pattern = label.map { $0.isNumber ? "[0-9]" : "[A-Z]" }.joined()
+        try "file,plate\n\(file),\(label)\n".write(toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
+
+        let plain = try CLI.platetop(["eval", dir, "--model", CLI.tinyModel])
+        #expect(plain.status == 0, "stderr: \(plain.stderr)")
+        #expect(plain.stdoutLines == ["\(file)\t\(label)\t\(read)", "accuracy: 0/1 (0.0%)"])
+
+        let fixed = try CLI.platetop(["eval", dir, "--model", CLI.tinyModel, "--pattern", pattern])
+        #expect(fixed.status == 0, "stderr: \(fixed.stderr)")
+        #expect(fixed.stdoutLines == ["accuracy: 1/1 (100.0%)"])
+
+        // A pattern the label does not fit leaves the read as it is.
+        let other = try CLI.platetop(["eval", dir, "--model", CLI.tinyModel, "--pattern", "[0-9]{12}"])
+        #expect(other.stdoutLines.last == "accuracy: 0/1 (0.0%)")
+
+        let bad = try CLI.platetop(["eval", dir, "--model", CLI.tinyModel, "--pattern", "[A-Z"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--pattern '[A-Z'"), "stderr: \(bad.stderr)")
+    }
+}
+
 /// `platetop eval` end to end on the seed's 1000 test JPEGs (decode → preprocess → LPRNet → CTC) against
 /// PyTorch on cv2.imread's pixels (training/seed_reference.py). Needs ../shared and python3-torch.
 @Suite("seed model end to end", .enabled(if: CLI.ready && seedDataPresent, "needs ../shared/data/seed-lprnet"))
