@@ -154,6 +154,8 @@ def main():
     ap.add_argument("--br-data", default="/work/shared/data/br-plates")
     ap.add_argument("--splits", default=os.path.join(HERE, "splits"))
     ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--stop-at", type=int, default=None,
+                    help="stop (with a checkpoint) at this step although the schedule runs to --steps")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--real-frac", type=float, default=0.2)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -260,7 +262,8 @@ def main():
     n_syn = a.batch - n_real
     model.train()
     run_loss, run_n, t_last = 0.0, 0, time.time()
-    while step < a.steps:
+    end = min(a.steps, a.stop_at) if a.stop_at else a.steps
+    while step < end:
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         si = rng.integers(0, len(sy), n_syn)
@@ -286,7 +289,7 @@ def main():
             log(f"step {step}/{a.steps} loss {run_loss / max(1, run_n):.4f} lr {lr_at(step):.2e} "
                 f"{50 / dt:.2f} it/s", logf)
             run_loss, run_n = 0.0, 0
-        if step % a.eval_every == 0 or step == a.steps:
+        if step % a.eval_every == 0 or step == end:
             sl, sa = evaluate(model, vx, vy, device=a.device)
             bl, ba = evaluate(model, br_vx, br_va_y, device=a.device)
             vloss = 0.5 * (sl + bl)
