@@ -63,13 +63,7 @@ def load_model(path):
               t["backbone.8.block.6.weight"].shape[0], t["backbone.16.weight"].shape[0])
     class_num = t["backbone.20.weight"].shape[0]
     in_ch = t["backbone.0.weight"].shape[1]
-    m = LPRNet(class_num, in_channels=in_ch, widths=widths, per_sample_context=True)
-    sd = m.state_dict()
-    for k in sd:
-        if k.endswith("num_batches_tracked"):
-            continue
-        sd[k] = torch.from_numpy(t[k])
-    m.load_state_dict(sd)
+    m = LPRNet(class_num, in_channels=in_ch, widths=widths, per_sample_context=True).load_exported(t)
     m.eval()
     return m, meta
 

@@ -123,6 +123,21 @@ class LPRNet(nn.Module):
         x = self.container(x)
         return x.mean(dim=2)
 
+    def load_exported(self, tensors):
+        """Copies the tensors of an exported model (safetensors_io.load) into this one; the file holds
+        every state-dict entry but num_batches_tracked. Raises ValueError on a missing or misshapen one."""
+        sd = self.state_dict()
+        for k in sd:
+            if k.endswith("num_batches_tracked"):
+                continue
+            if k not in tensors:
+                raise ValueError(f"{k} is missing")
+            if tuple(tensors[k].shape) != tuple(sd[k].shape):
+                raise ValueError(f"{k} has shape {tuple(tensors[k].shape)}, expected {tuple(sd[k].shape)}")
+            sd[k] = torch.from_numpy(tensors[k].copy())
+        self.load_state_dict(sd)
+        return self
+
     def parameter_count(self):
         """Learnable parameters (conv weights/biases, BN affine); 446,976 for the seed."""
         return sum(p.numel() for p in self.parameters())

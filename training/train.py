@@ -226,14 +226,10 @@ def main():
     elapsed0 = 0.0
     if a.init and not (a.resume and os.path.exists(ckpt_path)):
         from safetensors_io import load as load_safetensors
-        t, _ = load_safetensors(a.init)
-        sd = model.state_dict()
-        for k in sd:
-            if not k.endswith("num_batches_tracked"):
-                if tuple(t[k].shape) != tuple(sd[k].shape):
-                    raise SystemExit(f"--init {a.init}: {k} has shape {t[k].shape}, expected {tuple(sd[k].shape)}")
-                sd[k] = torch.from_numpy(t[k].copy())
-        model.load_state_dict(sd)
+        try:
+            model.load_exported(load_safetensors(a.init)[0])
+        except ValueError as e:
+            raise SystemExit(f"--init {a.init}: {e}")
         log(f"initialised from {a.init}", logf)
     if a.resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location="cpu")

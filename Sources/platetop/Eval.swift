@@ -37,9 +37,7 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         _ = try parseRegion(roi)
-        for p in patterns {
-            do { _ = try FormatRules(patternStrings: [p]) } catch { throw ValidationError("--pattern '\(p)': \(error)") }
-        }
+        try validatePatterns(patterns)
     }
 
     static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp"]
@@ -91,7 +89,6 @@ struct Eval: ParsableCommand {
     func run() throws {
         let region = try parseRegion(roi)
         let rules = try FormatRules(patternStrings: patterns)
-        let repaired: (String) -> String = { rules.patterns.isEmpty ? $0 : rules.apply(to: $0).text }
         let samples = try Self.samples(at: path, images: images)
         guard !samples.isEmpty else { throw RuntimeFailure("no labelled images in '\(path)'") }
         let batchSize = 16
@@ -112,7 +109,7 @@ struct Eval: ParsableCommand {
                         let found = try detector.locate(in: image)
                         let reads = found.isEmpty ? [] : try recognizer.recognize(found.map(\.crop))
                         total += 1
-                        let texts = reads.map { repaired($0.text) }
+                        let texts = reads.map { rules.apply(to: $0.text).text }
                         let got = texts.joined(separator: "|")
                         if texts.contains(s.label) {
                             correct += 1
@@ -137,7 +134,7 @@ struct Eval: ParsableCommand {
             let reads = try recognizer.recognize(crops)
             for (s, read) in zip(kept, reads) {
                 total += 1
-                let text = repaired(read.text)
+                let text = rules.apply(to: read.text).text
                 if text == s.label {
                     correct += 1
                 } else {

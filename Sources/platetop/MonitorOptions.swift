@@ -55,9 +55,7 @@ struct MonitorOptions: ParsableArguments {
         if let v = minConfidence, !(0...1).contains(v) { throw ValidationError("--min-confidence must be within 0...1") }
         if let v = minLength, !(1...16).contains(v) { throw ValidationError("--min-length must be within 1...16") }
         if let v = maxFps, !(v > 0) { throw ValidationError("--max-fps must be > 0") }
-        for p in patterns {
-            do { _ = try FormatRules(patternStrings: [p]) } catch { throw ValidationError("--pattern '\(p)': \(error)") }
-        }
+        try validatePatterns(patterns)
     }
 
     /// Applies these flags on top of a stream's own settings (flags win).

@@ -43,6 +43,13 @@ func parseRegion(_ text: String?) throws -> RegionOfInterest? {
     }
 }
 
+/// Every `--pattern` must compile; the first that does not is a usage error naming it.
+func validatePatterns(_ patterns: [String]) throws {
+    for p in patterns {
+        do { _ = try FormatRules(patternStrings: [p]) } catch { throw ValidationError("--pattern '\(p)': \(error)") }
+    }
+}
+
 extension Float {
     /// Confidence as printed by `read`: four decimals.
     var confidenceText: String { String(format: "%.4f", Double(self)) }
