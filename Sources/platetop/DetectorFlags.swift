@@ -14,7 +14,7 @@ struct DetectorFlags: ParsableArguments {
     @Option(help: "Lowest detector score (0...1) for a plate to be read (default: the stream file's, else the model's calibrated score).")
     var detectorMinScore: Double?
 
-    @Option(help: "Width in pixels frames are resized to for the detector (default: the model's, 640).")
+    @Option(help: "Width in pixels frames are resized to for the detector (default: the model's input width; 800 for the shipped one).")
     var detectorWidth: Int?
 
     @Flag(help: "Never use the plate detector (read the whole image, or --roi).")

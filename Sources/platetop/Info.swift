@@ -6,7 +6,7 @@ import PlatetopVideo
 
 /// `platetop info`: where models and themes were found, and what a model is.
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the model, theme folders and library versions in use.")
+    static let configuration = CommandConfiguration(abstract: "Show the models, theme folders and library versions in use.")
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -22,7 +22,26 @@ struct Info: ParsableCommand {
         Output.line("  classes: \(i.classCount) (blank \(i.blankIndex)): \(i.alphabet.joined())")
         Output.line("  widths: \(i.widths.map(String.init).joined(separator: "/")), parameters: \(i.parameterCount), MACs per plate: \(i.macsPerImage)")
         if !i.patterns.isEmpty { Output.line("  patterns: \(i.patterns.joined(separator: "  "))") }
+        try describeDetector()
         Output.line("themes: \(ThemeLoader.searchDirectories(executablePath: CommandLine.arguments[0]).joined(separator: ":"))")
         Output.line("ffmpeg: \(FFmpegVersion.libavformat)")
+    }
+
+    /// The full-frame detector that commands without --roi would use, with these flags applied.
+    private func describeDetector() throws {
+        let flags = modelOptions.detectorFlags
+        guard let path = try flags.modelPath() else {
+            Output.line(flags.noDetector ? "detector: none (--no-detector)" : "detector: none found (frames are read whole unless --roi is given)")
+            return
+        }
+        let detector = try DetectorFlags.load(path: path, options: flags.options())
+        let d = detector.info
+        let width = flags.detectorWidth ?? d.inputWidth
+        Output.line("detector: \(path)")
+        Output.line("  name: \(d.name)")
+        Output.line("  description: \(d.description)")
+        Output.line("  input: \(width) px wide (model's \(d.inputWidth)), \(d.colorOrder.rawValue), (x - \(d.mean)) * \(d.scale), stride \(d.stride)")
+        Output.line("  layers: \(d.layerCount), parameters: \(d.parameterCount)")
+        Output.line("  min score: \(detector.minScore) (model's calibrated \(d.minScore))")
     }
 }

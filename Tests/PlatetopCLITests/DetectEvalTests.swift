@@ -95,4 +95,27 @@ struct DetectEvalTests {
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("cannot load detector model") && bad.stderr.contains("not centernet-tiny"), "stderr: \(bad.stderr)")
     }
+
+    /// `info` names the detector a command without --roi would use, with the flags applied.
+    @Test(.enabled(if: CLI.ready && FileManager.default.fileExists(atPath: CLI.packageRoot + "/models/detector.safetensors")))
+    func infoShowsTheDetectorInUse() throws {
+        let path = CLI.packageRoot + "/models/detector.safetensors"
+        let file = try DetectorModel(contentsOf: path).info
+        let r = try CLI.platetop(["info", "--model", CLI.tinyModel, "--detector", path,
+                                  "--detector-min-score", "0.4", "--detector-width", "640"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let lines = r.stdoutLines
+        #expect(lines.contains("detector: \(path)"), "\(lines)")
+        #expect(lines.contains("  name: \(file.name)"), "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("  input: 640 px wide (model's \(file.inputWidth)), rgb") }, "\(lines)")
+        #expect(lines.contains("  layers: \(file.layerCount), parameters: \(file.parameterCount)"), "\(lines)")
+        #expect(lines.contains("  min score: 0.4 (model's calibrated \(file.minScore))"), "\(lines)")
+        let plain = try CLI.platetop(["info", "--model", CLI.tinyModel, "--detector", path])
+        #expect(plain.stdoutLines.contains("  min score: \(file.minScore) (model's calibrated \(file.minScore))"), "\(plain.stdoutLines)")
+        let off = try CLI.platetop(["info", "--model", CLI.tinyModel, "--no-detector"])
+        #expect(off.status == 0 && off.stdoutLines.contains("detector: none (--no-detector)"), "\(off.stdoutLines)")
+        let wrong = try CLI.platetop(["info", "--model", CLI.tinyModel, "--detector", CLI.tinyModel])
+        #expect(wrong.status == 1 && wrong.stderr.contains("cannot load detector model") && wrong.stderr.contains("not centernet-tiny"),
+                "stderr: \(wrong.stderr)")
+    }
 }

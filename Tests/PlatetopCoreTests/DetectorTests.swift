@@ -27,7 +27,8 @@ enum DetectorFixtures {
 struct DetectorGoldenTests {
     static var pythonPresent: Bool { FileManager.default.isExecutableFile(atPath: RecognizeFixtures.python) }
 
-    /// A small random detector (random BN statistics folded on export) from
+    /// A small random detector (random BN statistics folded on export, then re-loaded and widened
+    /// by 3 channels per layer as `train.py --init X --widen` does) from
     /// training/detector/make_golden.py: Swift output equals PyTorch's on all 5 channels.
     @Test(.enabled(if: pythonPresent)) func randomDetectorMatchesPyTorch() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-det-\(UUID().uuidString)").path

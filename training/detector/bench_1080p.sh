@@ -1,6 +1,6 @@
 #!/bin/sh
 # Detector + recognizer throughput on a 1080p H.264 file, pinned to one core.
-#   [DETECTOR_WIDTH=960] training/detector/bench_1080p.sh [VAL_DIR] [RECOGNIZER]
+#   [DETECTOR_WIDTH=960] [DETECTOR=X.safetensors] training/detector/bench_1080p.sh [VAL_DIR] [RECOGNIZER]
 # Makes a 12 s 1920x1080 25 fps H.264 clip from validation composites (60 composites, each shown for 5
 # frames), builds platetop in release mode and times
 #   taskset -c 0 platetop replay --headless --no-drop --no-log CLIP
@@ -21,7 +21,7 @@ cd "$ROOT"
 swift build -c release --product platetop >/dev/null
 BIN=$(swift build -c release --show-bin-path)/platetop
 FRAMES=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$CLIP")
-set -- replay --headless --no-drop --no-log --detector "$ROOT/models/detector.safetensors"
+set -- replay --headless --no-drop --no-log --detector "${DETECTOR:-$ROOT/models/detector.safetensors}"
 [ -n "$MODEL" ] && set -- "$@" --model "$MODEL"
 [ -n "${DETECTOR_WIDTH:-}" ] && set -- "$@" --detector-width "$DETECTOR_WIDTH"
 START=$(date +%s.%N)

@@ -30,6 +30,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 import render_plates as rp  # noqa: E402
 
+# The render_plates recipe the detector's composites use, pinned so that a new recognizer recipe
+# does not change the detector's training and validation sets.
+RECIPE = 2
 DATA = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "data"))
 
 
@@ -178,7 +181,10 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--data", default=DATA)
     ap.add_argument("--quality", type=int, default=92)
+    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4], default=RECIPE,
+                    help="render_plates recipe of the synthetic plates (pinned: the shipped detector's sets)")
     a = ap.parse_args()
+    rp.RECIPE = a.recipe
     seed = a.seed if a.seed is not None else (1 if a.split == "train" else 7)
     rng = np.random.default_rng(seed)
     bgs = backgrounds(a.data, a.split)

@@ -43,6 +43,65 @@ class DetNet(nn.Module):
         return self.head(self.body(x))
 
 
+def parse_spec(text):
+    """`16s2,24s2,32s2,48,48d2,48d4,32` -> [(16, 2, 1), ..., (48, 1, 2), ...] (channels, stride, dilation)."""
+    spec = []
+    for item in text.split(","):
+        item = item.strip()
+        ch, s, d = item, 1, 1
+        if "d" in ch:
+            ch, d = ch.split("d", 1)
+        if "s" in ch:
+            ch, s = ch.split("s", 1)
+        spec.append((int(ch), int(s), int(d)))
+    return spec
+
+
+def load_exported(path):
+    """A DetNet without BN (plain convs with biases, as exported) holding an exported detector's
+    weights, for fine-tuning a shipped models/detector.safetensors."""
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    from safetensors_io import load
+    tensors, meta = load(path)
+    layers = json.loads(meta["platetop.layers"])
+    spec = [(int(tensors[f"layers.{i}.weight"].shape[0]), l["stride"], l["dilation"])
+            for i, l in enumerate(layers[:-1])]
+    model = DetNet(spec, in_ch=int(meta["platetop.input_channels"]), bn=False)
+    with torch.no_grad():
+        for i, seq in enumerate(model.body):
+            seq[0].weight.copy_(torch.from_numpy(np.array(tensors[f"layers.{i}.weight"])))
+            seq[0].bias.copy_(torch.from_numpy(np.array(tensors[f"layers.{i}.bias"])))
+        n = len(layers) - 1
+        model.head.weight.copy_(torch.from_numpy(np.array(tensors[f"layers.{n}.weight"])))
+        model.head.bias.copy_(torch.from_numpy(np.array(tensors[f"layers.{n}.bias"])))
+    return model
+
+
+def widen(model, spec, seed=0):
+    """A BN-free DetNet with layout `spec` (same strides/dilations, channels >= the model's) that
+    computes exactly what `model` (BN-free) computes: old weights copied, new channels' inputs
+    random (small), their outgoing weights zero, so training starts from the shipped function."""
+    assert len(spec) == len(model.spec)
+    g = torch.Generator().manual_seed(seed)
+    wide = DetNet(spec, in_ch=model.body[0][0].in_channels, bn=False)
+    convs_old = [seq[0] for seq in model.body] + [model.head]
+    convs_new = [seq[0] for seq in wide.body] + [wide.head]
+    with torch.no_grad():
+        for old, new in zip(convs_old, convs_new):
+            o, i = old.weight.shape[:2]
+            assert new.weight.shape[0] >= o and new.weight.shape[1] >= i
+            assert new.stride == old.stride and new.dilation == old.dilation
+            fan_in = new.weight[0].numel()
+            new.weight.copy_(torch.randn(new.weight.shape, generator=g) * (0.5 / fan_in) ** 0.5)
+            new.weight[:, i:] = 0  # nothing reads the new input channels yet
+            new.weight[:o, :i] = old.weight
+            new.bias.zero_()
+            new.bias[:o] = old.bias
+    return wide
+
+
 def folded_layers(model):
     """[(weight, bias, stride, dilation, pad, relu)] with BN folded (eval statistics)."""
     out = []

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Golden data for the Swift detector test: a small random detector (random BN statistics, so
-folding is exercised) and its PyTorch output on a random input.
+folding is exercised) and its PyTorch output on a random input.  The detector file is that model
+exported, re-loaded (`load_exported`) and grown by `widen` to more channels, which must compute
+the same output (checked here too), so the test also covers fine-tuning a shipped file into a
+wider layout.
 
   make_golden.py OUT_DIR   ->  OUT_DIR/detector.safetensors, OUT_DIR/golden.safetensors
 golden.safetensors holds `input` [3, H, W] (normalised planar) and `output` [5, h, w].
@@ -14,7 +17,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
-from detnet import SPEC, DetNet, export  # noqa: E402
+from detnet import SPEC, DetNet, export, load_exported, widen  # noqa: E402
 from safetensors_io import save  # noqa: E402
 
 
@@ -33,10 +36,18 @@ def main():
                 mod.bias.uniform_(-0.2, 0.2)
         m.head.bias.uniform_(-0.5, 0.5)
     m.eval()
-    export(m, os.path.join(out, "detector.safetensors"), name="golden-random")
+    narrow = os.path.join(out, "narrow.safetensors")
+    export(m, narrow, name="golden-random")
+    wide = widen(load_exported(narrow), [(c + 3, s, d) for c, s, d in spec], seed=5)
+    os.remove(narrow)
+    wide.eval()
+    export(wide, os.path.join(out, "detector.safetensors"), name="golden-random")
     x = torch.randn(1, 3, 45, 70)
     with torch.no_grad():
         y = m(x)
+        diff = (wide(x) - y).abs().max().item()
+    if diff > 1e-4:
+        raise SystemExit(f"widened detector differs from the original by {diff}")
     save(os.path.join(out, "golden.safetensors"),
          {"input": x[0].numpy().astype(np.float32), "output": y[0].numpy().astype(np.float32)})
     print(tuple(y.shape))

@@ -11,7 +11,7 @@ offset and log size at the centre cell (L1).  Every --eval-every steps the model
 positives per frame at --min-score are printed, and the recall at the lowest score threshold
 (0.05 steps) with at most 0.05 false positives per frame; the best checkpoint by that calibrated
 recall is exported with BN folded, and that threshold as `platetop.min_score`, to
-OUT/detector.safetensors.
+OUT/detector.safetensors (and OUT/detector.pt); the last step also to OUT/last.safetensors.
 """
 import argparse
 import csv
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from detnet import MEAN, SCALE, STRIDE, DetNet, export  # noqa: E402
+from detnet import MEAN, SCALE, SPEC, STRIDE, DetNet, export, load_exported, parse_spec, widen  # noqa: E402
 
 
 def read_set(d):
@@ -203,7 +203,13 @@ def main():
     ap.add_argument("--min-score", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit-train", type=int, default=0)
-    ap.add_argument("--init", help="start from this detector.pt (fine-tuning; a new schedule)")
+    ap.add_argument("--init", help="start from this detector.pt, or an exported detector.safetensors "
+                    "(fine-tuned without BN), with a new schedule")
+    ap.add_argument("--spec", default=",".join(f"{c}" + (f"s{s}" if s > 1 else "") + (f"d{d}" if d > 1 else "")
+                                               for c, s, d in SPEC),
+                    help="backbone convs: CHANNELS[sSTRIDE][dDILATION],... (default: the shipped layout)")
+    ap.add_argument("--widen", help="with --init X.safetensors: grow its layers to this --spec layout "
+                    "(same function at the start; new channels learn from there)")
     ap.add_argument("--scale-range", default="1,1",
                     help="LO,HI: each training frame is resized by a factor drawn from [LO, HI] first")
     ap.add_argument("--eval-width", type=int, default=640, help="validation frames resized to this width")
@@ -218,9 +224,14 @@ def main():
     val = read_set(a.val)[:a.eval_n]
     cw, ch = (int(v) for v in a.crop.split("x"))
     scale_range = tuple(float(v) for v in a.scale_range.split(","))
-    model = DetNet()
-    if a.init:
-        model.load_state_dict(torch.load(a.init))
+    if a.init and a.init.endswith(".safetensors"):
+        model = load_exported(a.init)
+        if a.widen:
+            model = widen(model, parse_spec(a.widen))
+    else:
+        model = DetNet(parse_spec(a.spec))
+        if a.init:
+            model.load_state_dict(torch.load(a.init))
     nparams = sum(p.numel() for p in model.parameters())
     print(f"train frames {len(train)}, val frames {len(val)}, params {nparams}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
@@ -260,6 +271,14 @@ def main():
                 model.train()
                 torch.save(model.state_dict(), os.path.join(a.out, "detector.pt"))
                 tag = " *best*"
+            if step == a.steps:  # the end of the schedule too, whether or not it is the best
+                model.eval()
+                export(model, os.path.join(a.out, "last.safetensors"),
+                       description=f"platetop plate detector, step {step}, {len(train)} composite frames",
+                       extra_meta={"platetop.training_steps": step, "platetop.min_score": ct,
+                                   "platetop.input_width": a.eval_width})
+                model.train()
+                torch.save(model.state_dict(), os.path.join(a.out, "last.pt"))
             print(f"{time.strftime('%H:%M:%S')} EVAL step {step} recall@0.5 {rec:.4f} fp/frame {fpf:.4f} "
                   f"(min score {a.min_score}, {len(val)} frames) | calibrated: score {ct} recall {crec:.4f} "
                   f"fp/frame {cfp:.4f}{tag} elapsed {(time.time() - t0) / 60:.1f} min",
