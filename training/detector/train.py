@@ -261,24 +261,20 @@ def main():
             rec, fpf, (crec, cfp, ct) = evaluate(model, val, a.min_score, width=a.eval_width)
             score = crec
             tag = ""
+            def save(stem):  # OUT/STEM.safetensors (BN folded, calibrated score) and OUT/STEM.pt
+                model.eval()
+                export(model, os.path.join(a.out, stem + ".safetensors"),
+                       description=f"platetop plate detector, step {step}, {len(train)} composite frames",
+                       extra_meta={"platetop.training_steps": step, "platetop.min_score": ct,
+                                   "platetop.input_width": a.eval_width})
+                model.train()
+                torch.save(model.state_dict(), os.path.join(a.out, stem + ".pt"))
             if score > best:
                 best = score
-                model.eval()
-                export(model, os.path.join(a.out, "detector.safetensors"),
-                       description=f"platetop plate detector, step {step}, {len(train)} composite frames",
-                       extra_meta={"platetop.training_steps": step, "platetop.min_score": ct,
-                                   "platetop.input_width": a.eval_width})
-                model.train()
-                torch.save(model.state_dict(), os.path.join(a.out, "detector.pt"))
+                save("detector")
                 tag = " *best*"
             if step == a.steps:  # the end of the schedule too, whether or not it is the best
-                model.eval()
-                export(model, os.path.join(a.out, "last.safetensors"),
-                       description=f"platetop plate detector, step {step}, {len(train)} composite frames",
-                       extra_meta={"platetop.training_steps": step, "platetop.min_score": ct,
-                                   "platetop.input_width": a.eval_width})
-                model.train()
-                torch.save(model.state_dict(), os.path.join(a.out, "last.pt"))
+                save("last")
             print(f"{time.strftime('%H:%M:%S')} EVAL step {step} recall@0.5 {rec:.4f} fp/frame {fpf:.4f} "
                   f"(min score {a.min_score}, {len(val)} frames) | calibrated: score {ct} recall {crec:.4f} "
                   f"fp/frame {cfp:.4f}{tag} elapsed {(time.time() - t0) / 60:.1f} min",
