@@ -36,11 +36,10 @@ struct Info: ParsableCommand {
         }
         let detector = try DetectorFlags.load(path: path, options: flags.options())
         let d = detector.info
-        let width = flags.detectorWidth ?? d.inputWidth
         Output.line("detector: \(path)")
         Output.line("  name: \(d.name)")
         Output.line("  description: \(d.description)")
-        Output.line("  input: \(width) px wide (model's \(d.inputWidth)), \(d.colorOrder.rawValue), (x - \(d.mean)) * \(d.scale), stride \(d.stride)")
+        Output.line("  input: \(detector.inputWidth) px wide (model's \(d.inputWidth)), \(d.colorOrder.rawValue), (x - \(d.mean)) * \(d.scale), stride \(d.stride)")
         Output.line("  layers: \(d.layerCount), parameters: \(d.parameterCount)")
         Output.line("  min score: \(detector.minScore) (model's calibrated \(d.minScore))")
     }

@@ -10,10 +10,15 @@ and `layers.<i>.bias` [out]; `platetop.layers` (JSON) gives each layer's stride,
 and activation, so the Swift engine runs the same list generically.
 """
 import json
+import os
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from safetensors_io import load, save  # noqa: E402
 
 # (out_channels, stride, dilation) of the 3x3 backbone + head convs; all padded by dilation.
 SPEC = [(16, 2, 1), (24, 2, 1), (32, 2, 1), (48, 1, 1), (48, 1, 2), (48, 1, 4), (32, 1, 1)]
@@ -57,13 +62,14 @@ def parse_spec(text):
     return spec
 
 
+def format_spec(spec):
+    """The inverse of `parse_spec`."""
+    return ",".join(f"{c}" + (f"s{s}" if s > 1 else "") + (f"d{d}" if d > 1 else "") for c, s, d in spec)
+
+
 def load_exported(path):
     """A DetNet without BN (plain convs with biases, as exported) holding an exported detector's
     weights, for fine-tuning a shipped models/detector.safetensors."""
-    import os
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-    from safetensors_io import load
     tensors, meta = load(path)
     layers = json.loads(meta["platetop.layers"])
     spec = [(int(tensors[f"layers.{i}.weight"].shape[0]), l["stride"], l["dilation"])
@@ -119,10 +125,6 @@ def folded_layers(model):
 
 
 def export(model, path, name="platetop-detector", description="", extra_meta=None):
-    import os
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-    from safetensors_io import save
     layers = folded_layers(model)
     tensors, meta_layers = {}, []
     for i, (w, b, s, d, p, relu) in enumerate(layers):

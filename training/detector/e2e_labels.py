@@ -10,16 +10,13 @@ import csv
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train import read_boxes  # noqa: E402
+
 
 def main():
     d = sys.argv[1]
-    frames = {}
-    with open(os.path.join(d, "boxes.csv")) as f:
-        for r in csv.DictReader(f):
-            fr = frames.setdefault(r["file"], [])
-            if r["x"] != "":
-                fr.append(r["text"])
-    rows = [(n, t[0]) for n, t in sorted(frames.items()) if len(t) == 1 and t[0]]
+    rows = [(n, b[0][4]) for n, b in sorted(read_boxes(d).items()) if len(b) == 1 and b[0][4]]
     with open(os.path.join(d, "e2e.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["file", "plate"])

@@ -27,18 +27,25 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from detnet import MEAN, SCALE, SPEC, STRIDE, DetNet, export, load_exported, parse_spec, widen  # noqa: E402
+from detnet import MEAN, SCALE, SPEC, STRIDE, DetNet, export, format_spec, load_exported, parse_spec, widen  # noqa: E402
 
 
-def read_set(d):
+def read_boxes(d):
+    """DIR/boxes.csv (composite.py) -> {file: [(x, y, w, h, text), ...]}; a frame without plates
+    maps to []."""
     frames = {}
     with open(os.path.join(d, "boxes.csv")) as f:
         for r in csv.DictReader(f):
             fr = frames.setdefault(r["file"], [])
             if r["x"] != "":
-                fr.append((float(r["x"]), float(r["y"]), float(r["w"]), float(r["h"])))
-    names = sorted(frames)
-    return [(os.path.join(d, n), frames[n]) for n in names]
+                fr.append((float(r["x"]), float(r["y"]), float(r["w"]), float(r["h"]), r["text"]))
+    return frames
+
+
+def read_set(d):
+    """[(frame path, [(x, y, w, h), ...])], sorted by file name."""
+    frames = read_boxes(d)
+    return [(os.path.join(d, n), [b[:4] for b in frames[n]]) for n in sorted(frames)]
 
 
 def load_rgb(path):
@@ -205,15 +212,19 @@ def main():
     ap.add_argument("--limit-train", type=int, default=0)
     ap.add_argument("--init", help="start from this detector.pt, or an exported detector.safetensors "
                     "(fine-tuned without BN), with a new schedule")
-    ap.add_argument("--spec", default=",".join(f"{c}" + (f"s{s}" if s > 1 else "") + (f"d{d}" if d > 1 else "")
-                                               for c, s, d in SPEC),
-                    help="backbone convs: CHANNELS[sSTRIDE][dDILATION],... (default: the shipped layout)")
+    ap.add_argument("--spec", default=format_spec(SPEC),
+                    help="backbone convs of a new model: CHANNELS[sSTRIDE][dDILATION],... (default: the shipped layout)")
     ap.add_argument("--widen", help="with --init X.safetensors: grow its layers to this --spec layout "
                     "(same function at the start; new channels learn from there)")
     ap.add_argument("--scale-range", default="1,1",
                     help="LO,HI: each training frame is resized by a factor drawn from [LO, HI] first")
     ap.add_argument("--eval-width", type=int, default=640, help="validation frames resized to this width")
     a = ap.parse_args()
+    from_file = bool(a.init) and a.init.endswith(".safetensors")
+    if a.widen and not from_file:
+        ap.error("--widen needs --init X.safetensors (an exported detector)")
+    if from_file and a.spec != format_spec(SPEC):
+        ap.error("--spec lays out a new model; an exported --init brings its own layout (grow it with --widen)")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -224,7 +235,7 @@ def main():
     val = read_set(a.val)[:a.eval_n]
     cw, ch = (int(v) for v in a.crop.split("x"))
     scale_range = tuple(float(v) for v in a.scale_range.split(","))
-    if a.init and a.init.endswith(".safetensors"):
+    if from_file:
         model = load_exported(a.init)
         if a.widen:
             model = widen(model, parse_spec(a.widen))

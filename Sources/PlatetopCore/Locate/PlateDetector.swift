@@ -133,6 +133,8 @@ public final class PlateDetector: PlateLocator {
     public var info: DetectorInfo { model.info }
     /// The score threshold in use: `options.minScore`, else the model's.
     public var minScore: Float { options.minScore ?? model.info.minScore }
+    /// The input width in use: `options.inputWidth`, else the model's.
+    public var inputWidth: Int { options.inputWidth ?? model.info.inputWidth }
 
     private var buffers: [UnsafeMutablePointer<Float>] = []
     private var bufferSizes: [Int] = []
@@ -165,7 +167,7 @@ public final class PlateDetector: PlateLocator {
 
     /// The network input size used for a `frameWidth x frameHeight` frame.
     public func inputSize(frameWidth: Int, frameHeight: Int) -> (width: Int, height: Int) {
-        let w = options.inputWidth ?? model.info.inputWidth
+        let w = inputWidth
         let s = model.info.stride
         let h = Int((Double(frameHeight) * Double(w) / Double(max(frameWidth, 1)) / Double(s)).rounded()) * s
         return (w, max(s, h))
