@@ -6,10 +6,25 @@ import PlatetopCore
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure LPRNet recognizer latency (median per plate) and GFLOP/s.")
+        abstract: "Measure LPRNet recognizer latency (median per plate) and GFLOP/s, or the plate detector's per frame.",
+        discussion: """
+            With --model, the recognizer is timed per batch and thread count. With --detector, the \
+            detector is timed on one fixed --frame-size frame (pseudo-random pixels; the cost does \
+            not depend on the content), one thread: the frame resize alone, the network alone and \
+            both (what `locate` costs per frame before decoding boxes), as median and p10 ms.
+            """)
 
-    @Option(help: "Model file (.safetensors).")
-    var model: String
+    @Option(help: "Recognition model file (.safetensors).")
+    var model: String?
+
+    @Option(help: "Plate detector model file (.safetensors) to time instead of (or besides) --model.")
+    var detector: String?
+
+    @Option(help: "With --detector: frame size WxH the detector's input is resized from.")
+    var frameSize: String = "1920x1080"
+
+    @Option(help: "With --detector: network input width (default: the model's).")
+    var detectorWidth: Int?
 
     @Option(help: "Timed runs per configuration (after warm-up).")
     var runs: Int = 200
@@ -36,9 +51,58 @@ struct Bench: ParsableCommand {
     var inputs: String?
 
     func run() throws {
+        guard model != nil || detector != nil else { throw ValidationError("give --model, --detector or both") }
+        guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be >= 1 and --warmup >= 0") }
+        if let detector { try benchDetector(path: detector) }
+        if let model { try benchRecognizer(path: model) }
+    }
+
+    func benchDetector(path: String) throws {
+        let size = frameSize.split(separator: "x").compactMap { Int($0) }
+        guard size.count == 2, (16...8192).contains(size[0]), (16...8192).contains(size[1]) else {
+            throw ValidationError("--frame-size must be WxH, 16...8192 each (e.g. 1920x1080)")
+        }
+        let detector = try PlateDetector(modelPath: path, options: .init(inputWidth: detectorWidth, threads: 1))
+        var pixels = [UInt8](repeating: 0, count: size[0] * size[1] * 3)
+        var seed: UInt64 = 42
+        for i in pixels.indices {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            pixels[i] = UInt8(truncatingIfNeeded: seed >> 56)
+        }
+        let frame = PixelImage(width: size[0], height: size[1], format: .rgb24, pixels: pixels)
+        let (w, h) = detector.inputSize(frameWidth: frame.width, frameHeight: frame.height)
+        let info = detector.info
+        let planes = info.colorOrder.channels
+        var planar = [Float](repeating: 0, count: planes * w * h)
+        let macs = try DetectorModel(contentsOf: path).multiplyAdds(width: w, height: h)
+        print("detector: \(info.name) (\(info.parameterCount) parameters), frame \(frame.width)x\(frame.height) -> input \(w)x\(h), "
+              + String(format: "%.1f M multiply-adds per frame", Double(macs) / 1e6))
+        func time(_ body: () -> Void) -> (median: Double, p10: Double) {
+            var times: [Double] = []
+            for i in 0..<(warmup + runs) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                body()
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                if i >= warmup { times.append(Double(t1 - t0) / 1e6) }
+            }
+            times.sort()
+            return (times[times.count / 2], times[times.count / 10])
+        }
+        let resize = time {
+            planar.withUnsafeMutableBufferPointer {
+                frame.writePlanar(width: w, height: h, order: info.colorOrder, mean: info.mean, scale: info.scale, into: $0.baseAddress!)
+            }
+        }
+        let network = time { _ = detector.output(planarInput: planar, width: w, height: h) }
+        let both = time { _ = detector.output(for: frame, width: w, height: h) }
+        print(String(format: "detector threads=1 resize_ms=%.3f (p10 %.3f) network_ms=%.3f (p10 %.3f) frame_ms=%.3f (p10 %.3f) network_gmacs=%.1f frames_per_s=%.1f",
+                     resize.median, resize.p10, network.median, network.p10, both.median, both.p10,
+                     Double(macs) / (network.median / 1000) / 1e9, 1000 / both.median))
+    }
+
+    func benchRecognizer(path model: String) throws {
         let batchList = try Self.parseList(batches, "--batches")
         let threadList = try Self.parseList(threads, "--threads")
-        guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be >= 1 and --warmup >= 0") }
         let loaded = try LPRNetModel(contentsOf: model)
         let info = loaded.info
         let maxBatch = batchList.max()!

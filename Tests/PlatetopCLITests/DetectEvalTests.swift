@@ -118,4 +118,29 @@ struct DetectEvalTests {
         #expect(wrong.status == 1 && wrong.stderr.contains("cannot load detector model") && wrong.stderr.contains("not centernet-tiny"),
                 "stderr: \(wrong.stderr)")
     }
+
+    /// `platetop bench --detector`: the input size and multiply-adds it reports are the detector's
+    /// own for that frame, and every timing field is there and positive.
+    @Test(.enabled(if: CLI.binary != nil))
+    func benchTimesTheDetector() throws {
+        let path = CLI.packageRoot + "/models/detector.safetensors"
+        let detector = try PlateDetector(modelPath: path, options: .init(inputWidth: 160))
+        let (w, h) = detector.inputSize(frameWidth: 320, frameHeight: 180)
+        let macs = try DetectorModel(contentsOf: path).multiplyAdds(width: w, height: h)
+        let r = try CLI.platetop(["bench", "--detector", path, "--frame-size", "320x180", "--detector-width", "160",
+                                  "--runs", "3", "--warmup", "1"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let lines = r.stdoutLines
+        #expect(lines.first == "detector: \(detector.info.name) (\(detector.info.parameterCount) parameters), frame 320x180 -> input \(w)x\(h), "
+                + String(format: "%.1f M multiply-adds per frame", Double(macs) / 1e6), "\(lines)")
+        let timing = try #require(lines.first { $0.hasPrefix("detector threads=1 ") }, "\(lines)")
+        for key in ["resize_ms", "network_ms", "frame_ms", "network_gmacs", "frames_per_s"] {
+            let value = timing.components(separatedBy: key + "=").dropFirst().first.flatMap { Double($0.prefix { !$0.isWhitespace }) }
+            #expect((value ?? 0) > 0, "\(key) in \(timing)")
+        }
+        let none = try CLI.platetop(["bench"])
+        #expect(none.status != 0 && none.stderr.contains("give --model, --detector or both"), "stderr: \(none.stderr)")
+        let bad = try CLI.platetop(["bench", "--detector", path, "--frame-size", "320"])
+        #expect(bad.status != 0 && bad.stderr.contains("--frame-size must be WxH"), "stderr: \(bad.stderr)")
+    }
 }

@@ -191,3 +191,134 @@ struct DetectorModelValidationTests {
         }
     }
 }
+
+/// The detector's forward pass (banded im2col, column-phase splits for strided layers, fused
+/// ReLU) against a plain nested-loop convolution, and the frame resize against its formula.
+struct DetectorForwardTests {
+    struct Layer { let inC, outC, k, stride, dilation, padding: Int; let relu: Bool }
+    /// Strides 2 (first layer: split before it; second: split fused into the first's ReLU pass),
+    /// a dilated layer, a strided 1x1, a stride-3 layer and the 1x1 head.
+    static let layers = [
+        Layer(inC: 3, outC: 6, k: 3, stride: 2, dilation: 1, padding: 1, relu: true),
+        Layer(inC: 6, outC: 8, k: 3, stride: 2, dilation: 1, padding: 1, relu: true),
+        Layer(inC: 8, outC: 8, k: 3, stride: 1, dilation: 2, padding: 2, relu: true),
+        Layer(inC: 8, outC: 7, k: 1, stride: 2, dilation: 1, padding: 0, relu: true),
+        Layer(inC: 7, outC: 9, k: 3, stride: 3, dilation: 1, padding: 1, relu: true),
+        Layer(inC: 9, outC: 5, k: 1, stride: 1, dilation: 1, padding: 0, relu: false),
+    ]
+
+    struct Random {
+        var s: UInt64
+        mutating func next() -> Float {
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int(s >> 40) % 2001 - 1000) / 1000
+        }
+    }
+
+    static func weights(_ seed: UInt64) -> [[Float]] {
+        var r = Random(s: seed)
+        return layers.map { l in (0..<(l.outC * l.inC * l.k * l.k + l.outC)).map { _ in r.next() * 0.5 } }
+    }
+
+    static func detector(_ w: [[Float]]) throws -> PlateDetector {
+        var tensors: [(name: String, shape: [Int], values: [Float])] = []
+        for (i, l) in layers.enumerated() {
+            let n = l.outC * l.inC * l.k * l.k
+            tensors.append(("layers.\(i).weight", [l.outC, l.inC, l.k, l.k], Array(w[i][0..<n])))
+            tensors.append(("layers.\(i).bias", [l.outC], Array(w[i][n...])))
+        }
+        let spec = layers.map { #"{"stride":\#($0.stride),"dilation":\#($0.dilation),"padding":\#($0.padding),"relu":\#($0.relu)}"# }
+        let meta = DetectorFixtures.metadata(stride: 24, layers: "[" + spec.joined(separator: ",") + "]")
+        return try PlateDetector(model: DetectorFixtures.model(tensors, meta))
+    }
+
+    /// out[o][y][x] = b[o] + sum w[o][c][ky][kx] * in[c][y*s - p + ky*d][x*s - p + kx*d].
+    static func reference(_ input: [Float], width: Int, height: Int, _ w: [[Float]]) -> (values: [Float], w: Int, h: Int) {
+        var x = input, iw = width, ih = height
+        for (i, l) in layers.enumerated() {
+            let ow = (iw + 2 * l.padding - l.dilation * (l.k - 1) - 1) / l.stride + 1
+            let oh = (ih + 2 * l.padding - l.dilation * (l.k - 1) - 1) / l.stride + 1
+            var y = [Float](repeating: 0, count: l.outC * oh * ow)
+            let bias = l.outC * l.inC * l.k * l.k
+            for o in 0..<l.outC {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var acc = w[i][bias + o]
+                        for c in 0..<l.inC {
+                            for ky in 0..<l.k {
+                                let sy = oy * l.stride - l.padding + ky * l.dilation
+                                guard sy >= 0, sy < ih else { continue }
+                                for kx in 0..<l.k {
+                                    let sx = ox * l.stride - l.padding + kx * l.dilation
+                                    guard sx >= 0, sx < iw else { continue }
+                                    acc += w[i][((o * l.inC + c) * l.k + ky) * l.k + kx] * x[(c * ih + sy) * iw + sx]
+                                }
+                            }
+                        }
+                        y[(o * oh + oy) * ow + ox] = l.relu ? max(acc, 0) : acc
+                    }
+                }
+            }
+            x = y; iw = ow; ih = oh
+        }
+        return (x, iw, ih)
+    }
+
+    @Test func forwardMatchesPlainConvolutionInOneBandOrMany() throws {
+        let w = Self.weights(7)
+        let width = 149, height = 101  // odd sizes: uneven column phases at every stride
+        var r = Random(s: 99)
+        let input = (0..<(3 * width * height)).map { _ in r.next() }
+        let expected = Self.reference(input, width: width, height: height, w)
+        #expect(expected.w == 7 && expected.h == 5)
+        #expect((expected.values.map(abs).max() ?? 0) > 0.5)
+        let detector = try Self.detector(w)
+        let whole = detector.output(planarInput: input, width: width, height: height)
+        detector.bandFloats = 1  // one output row per band in every layer
+        let banded = detector.output(planarInput: input, width: width, height: height)
+        for out in [whole, banded] {
+            #expect(out.gridWidth == 7 && out.gridHeight == 5)
+            let diff = zip(out.values, expected.values).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(out.values.count == expected.values.count && diff < 1e-4, "max abs diff \(diff)")
+        }
+    }
+
+    /// The separable resize equals the direct bilinear formula bit for bit (the detector's golden
+    /// files and the Python mirror depend on it), down- and upscaling, every channel order.
+    @Test func writePlanarEqualsTheDirectFormula() {
+        var r = Random(s: 5)
+        let rgb = PixelImage(width: 37, height: 23, format: .rgb24,
+                             pixels: (0..<(37 * 23 * 3)).map { _ in UInt8(Int((r.next() + 1) * 127.5)) })
+        for (source, order) in [(rgb, ChannelOrder.rgb), (rgb, .bgr), (rgb, .gray), (rgb.grayscale(), .gray)] {
+            for (ow, oh) in [(20, 11), (61, 40), (37, 23), (5, 30)] {
+                var got = [Float](repeating: .nan, count: order.channels * ow * oh)
+                got.withUnsafeMutableBufferPointer {
+                    source.writePlanar(width: ow, height: oh, order: order, mean: 127.5, scale: 0.0078125, into: $0.baseAddress!)
+                }
+                let src = order == .gray ? source.grayscale() : source
+                let c = src.channels
+                func tap(_ o: Int, _ outSize: Int, _ inSize: Int) -> (Int, Int, Float) {
+                    let s = min(max((Float(o) + 0.5) * Float(inSize) / Float(outSize) - 0.5, 0), Float(inSize - 1))
+                    let i0 = Int(s.rounded(.down))
+                    return (i0, min(i0 + 1, inSize - 1), s - Float(i0))
+                }
+                var want: [Float] = []
+                for plane in 0..<order.channels {
+                    let ch = order == .bgr ? 2 - plane : plane
+                    for oy in 0..<oh {
+                        let (y0, y1, fy) = tap(oy, oh, src.height)
+                        for ox in 0..<ow {
+                            let (x0, x1, fx) = tap(ox, ow, src.width)
+                            func px(_ x: Int, _ y: Int) -> Float { Float(src.pixels[(y * src.width + x) * c + ch]) }
+                            let top = px(x0, y0) + (px(x1, y0) - px(x0, y0)) * fx
+                            let bottom = px(x0, y1) + (px(x1, y1) - px(x0, y1)) * fx
+                            want.append((top + (bottom - top) * fy - 127.5) * 0.0078125)
+                        }
+                    }
+                }
+                let mismatches = zip(got, want).filter { $0 != $1 }.count
+                #expect(got.count == want.count && mismatches == 0, "\(order) \(source.channels)ch -> \(ow)x\(oh): \(mismatches) values differ")
+            }
+        }
+    }
+}

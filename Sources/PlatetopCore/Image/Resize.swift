@@ -33,20 +33,46 @@ extension PixelImage {
             }
         }
         let xt = taps(outWidth, inW), yt = taps(outHeight, inH)
+        // Separable: each source row is interpolated horizontally once (all channels, into
+        // `rows`), then output rows blend two of them. The float operations are the ones of the
+        // direct formula, in the same order, so the result is identical to it.
+        let x0 = xt.map { $0.0 * c }, x1 = xt.map { $0.1 * c }, fx = xt.map { $0.2 }
+        let rowLength = outWidth * c
+        var rows = [Float](repeating: 0, count: 2 * rowLength)
+        var cached = (-1, -1)  // source rows held in rows[0...] and rows[rowLength...]
         source.pixels.withUnsafeBufferPointer { px in
-            for (plane, ch) in planeSource.enumerated() {
-                let base = output + plane * outWidth * outHeight
+            rows.withUnsafeMutableBufferPointer { rowBuf in
+                let rowA = rowBuf.baseAddress!, rowB = rowA + rowLength
+                func horizontal(_ sy: Int, into dst: UnsafeMutablePointer<Float>) {
+                    let src = px.baseAddress! + sy * inW * c
+                    for ox in 0..<outWidth {
+                        let i0 = x0[ox], i1 = x1[ox], f = fx[ox], d = dst + ox * c
+                        for ch in 0..<c {
+                            let a = Float(src[i0 + ch]), b = Float(src[i1 + ch])
+                            d[ch] = a + (b - a) * f
+                        }
+                    }
+                }
                 for oy in 0..<outHeight {
                     let (y0, y1, fy) = yt[oy]
-                    let r0 = y0 * inW * c, r1 = y1 * inW * c
-                    for ox in 0..<outWidth {
-                        let (x0, x1, fx) = xt[ox]
-                        let a = Float(px[r0 + x0 * c + ch]), b = Float(px[r0 + x1 * c + ch])
-                        let d = Float(px[r1 + x0 * c + ch]), e = Float(px[r1 + x1 * c + ch])
-                        let top = a + (b - a) * fx
-                        let bottom = d + (e - d) * fx
-                        let v = top + (bottom - top) * fy
-                        base[oy * outWidth + ox] = (v - mean) * scale
+                    // Keep whichever cached row is still needed; rows only move downwards.
+                    if cached.0 != y0 {
+                        if cached.1 == y0 {
+                            rowA.update(from: rowB, count: rowLength)
+                        } else {
+                            horizontal(y0, into: rowA)
+                        }
+                        cached.0 = y0
+                        cached.1 = -1
+                    }
+                    if cached.1 != y1 { horizontal(y1, into: rowB); cached.1 = y1 }
+                    for (plane, ch) in planeSource.enumerated() {
+                        let dst = output + plane * outWidth * outHeight + oy * outWidth
+                        for ox in 0..<outWidth {
+                            let top = rowA[ox * c + ch], bottom = rowB[ox * c + ch]
+                            let v = top + (bottom - top) * fy
+                            dst[ox] = (v - mean) * scale
+                        }
                     }
                 }
             }

@@ -43,20 +43,33 @@ public enum PlateDeskew {
         guard total > 0 else { return 0 }
         let binCount = Int((Double(w) + Double(h)) * 1.5) + 4
         var bins = [Double](repeating: 0, count: binCount)
-        // Sum of squared bin masses (linear splatting keeps it smooth in the angle).
+        let points = xs.count
+        // Sum of squared bin masses (linear splatting keeps it smooth in the angle). Called ~50
+        // times per crop, hence the raw buffers.
         func sharpness(_ degrees: Double) -> Double {
             let t = degrees * .pi / 180, s = sin(t), c = cos(t)
-            for i in bins.indices { bins[i] = 0 }
             let offset = Double(binCount) / 2
-            for i in xs.indices {
-                let r = -xs[i] * s + ys[i] * c + offset
-                let r0 = Int(r.rounded(.down))
-                let f = r - Double(r0)
-                guard r0 >= 0, r0 + 1 < binCount else { continue }
-                bins[r0] += weights[i] * (1 - f)
-                bins[r0 + 1] += weights[i] * f
+            return xs.withUnsafeBufferPointer { xp in
+                ys.withUnsafeBufferPointer { yp in
+                    weights.withUnsafeBufferPointer { wp in
+                        bins.withUnsafeMutableBufferPointer { bp in
+                            let b = bp.baseAddress!
+                            b.update(repeating: 0, count: binCount)
+                            for i in 0..<points {
+                                let r = -xp[i] * s + yp[i] * c + offset
+                                let r0 = Int(r.rounded(.down))
+                                let f = r - Double(r0)
+                                guard r0 >= 0, r0 + 1 < binCount else { continue }
+                                b[r0] += wp[i] * (1 - f)
+                                b[r0 + 1] += wp[i] * f
+                            }
+                            var sum = 0.0
+                            for j in 0..<binCount { sum += b[j] * b[j] }
+                            return sum
+                        }
+                    }
+                }
             }
-            return bins.reduce(0) { $0 + $1 * $1 }
         }
         let level = sharpness(0)
         var best = 0.0, bestScore = level

@@ -81,7 +81,8 @@ public func nonMaximumSuppression(_ boxes: [DetectedBox], iouThreshold: Float, l
     return kept
 }
 
-/// Finds plates anywhere in a frame with a ``DetectorModel`` (CPU, im2col + OpenBLAS `sgemm`).
+/// Finds plates anywhere in a frame with a ``DetectorModel`` (CPU, im2col + OpenBLAS `sgemm` in
+/// cache-sized bands of output rows).
 ///
 /// The frame is resized (half-pixel bilinear) to `options.inputWidth` wide, keeping its aspect
 /// (height rounded to a multiple of the model stride), run through the network, heat-map peaks
@@ -236,68 +237,139 @@ public final class PlateDetector: PlateLocator {
         return forward(planar: input, width: width, height: height)
     }
 
+    /// Floats of im2col matrix per band of output rows: small enough for the band, OpenBLAS's
+    /// packed copy of it and the output band to stay in the L2 cache (one 800x448 pass through
+    /// the whole matrix at once is memory-bound: the copies cost more than the multiply-adds).
+    static let defaultBandFloats = 64 * 1024
+    /// ``defaultBandFloats``; tests make it tiny so that every layer runs in many bands.
+    var bandFloats = PlateDetector.defaultBandFloats
+
     private func forward(planar input: UnsafeMutablePointer<Float>, width: Int, height: Int) -> DetectorOutput {
         if openblas_get_num_threads() != Int32(options.threads) { openblas_set_num_threads(Int32(options.threads)) }
         var x = input, w = width, h = height
-        for (i, l) in model.layers.enumerated() {
+        var xIsSplit = false  // x already holds the column phases the layer's stride needs
+        let layers = model.layers
+        for (i, l) in layers.enumerated() {
             let ow = l.outputSize(w), oh = l.outputSize(h)
             precondition(ow >= 1 && oh >= 1, "detector input \(width)x\(height) is too small")
             let n = ow * oh
             let y = buffer(2 + (i % 2), count: l.outC * n)
-            let src: UnsafeMutablePointer<Float>
-            if l.k == 1, l.stride == 1, l.padding == 0 {
-                src = x
-            } else {
-                src = buffer(1, count: l.kk * n)
-                im2col(x, channels: l.inC, h: h, w: w, conv: l, oh: oh, ow: ow, into: src)
-            }
-            l.weight.withUnsafeBufferPointer { wp in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(l.outC), Int32(n), Int32(l.kk),
-                            1, wp.baseAddress, Int32(l.kk), src, Int32(n), 0, y, Int32(n))
-            }
-            l.bias.withUnsafeBufferPointer { bp in
-                for o in 0..<l.outC {
-                    let row = y + o * n, b = bp[o]
-                    if l.relu {
-                        for j in 0..<n { row[j] = max(row[j] + b, 0) }
-                    } else {
-                        for j in 0..<n { row[j] += b }
+            let direct = l.k == 1 && l.stride == 1 && l.padding == 0
+            let rows = direct || l.stride == 1 || xIsSplit ? UnsafePointer(x)
+                : splitPhases(x, rows: l.inC * h, width: w, stride: l.stride)
+            // A strided next layer gets its input split into phases by this layer's ReLU pass,
+            // while the band is still in the cache.
+            let nextStride = i + 1 < layers.count ? layers[i + 1].stride : 1
+            let splitOut: UnsafeMutablePointer<Float>? = nextStride > 1 && layers[i + 1].k > 1
+                ? buffer(5 + (i % 2), count: l.outC * n) : nil
+            let outStarts = Self.phaseStarts(width: ow, stride: nextStride)
+            let bandRows = direct ? oh : max(1, min(oh, bandFloats / (l.kk * ow)))
+            let col = direct ? x : buffer(1, count: l.kk * bandRows * ow)
+            var oy0 = 0
+            while oy0 < oh {
+                let oy1 = min(oh, oy0 + bandRows), bn = (oy1 - oy0) * ow
+                if !direct {
+                    im2col(rows, channels: l.inC, h: h, w: w, conv: l, rows: oy0..<oy1, ow: ow, into: col)
+                }
+                let band = y + oy0 * ow
+                // The band starts as the bias (beta 1 adds the product to it: no zeroing pass).
+                l.bias.withUnsafeBufferPointer { bp in
+                    for o in 0..<l.outC { (band + o * n).update(repeating: bp[o], count: bn) }
+                }
+                l.weight.withUnsafeBufferPointer { wp in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(l.outC), Int32(bn), Int32(l.kk),
+                                1, wp.baseAddress, Int32(l.kk), col, Int32(bn), 1, band, Int32(n))
+                }
+                if let splitOut {
+                    for o in 0..<l.outC {
+                        for oy in oy0..<oy1 {
+                            let src = y + (o &* n &+ oy &* ow), dst = splitOut + (o &* n &+ oy &* ow)
+                            for r in 0..<nextStride {
+                                let out = dst + outStarts[r]
+                                var j = r, k = 0
+                                while j < ow {
+                                    out[k] = l.relu ? max(src[j], 0) : src[j]
+                                    j &+= nextStride; k &+= 1
+                                }
+                            }
+                        }
+                    }
+                } else if l.relu {
+                    for o in 0..<l.outC {
+                        let r = band + o * n
+                        for j in 0..<bn { r[j] = max(r[j], 0) }
                     }
                 }
+                oy0 = oy1
             }
-            x = y; w = ow; h = oh
+            x = splitOut ?? y; xIsSplit = splitOut != nil; w = ow; h = oh
         }
         let values = Array(UnsafeBufferPointer(start: x, count: DetectorModel.outputChannels * w * h))
         return DetectorOutput(gridWidth: w, gridHeight: h, stride: model.info.stride, values: values)
     }
 
-    /// `col[(c*k + ky)*k + kx][oy*ow + ox] = x[c][oy*s - p + ky*d][ox*s - p + kx*d]` (0 outside).
+    /// Each of `rows` rows of `width` floats split into its `stride` column phases, one after the
+    /// other (phase r holds columns r, r + stride, ...), so that a strided conv's im2col rows are
+    /// contiguous copies (see ``phaseStarts``).
+    private func splitPhases(_ x: UnsafePointer<Float>, rows: Int, width w: Int, stride s: Int) -> UnsafePointer<Float> {
+        let split = buffer(4, count: rows * w)
+        let starts = Self.phaseStarts(width: w, stride: s)
+        if s == 2 {
+            let half = w / 2, odd = starts[1]
+            for row in 0..<rows {
+                let src = x + row &* w, even = split + row &* w, odds = even + odd
+                for i in 0..<half {
+                    even[i] = src[2 &* i]; odds[i] = src[2 &* i &+ 1]
+                }
+                if w & 1 == 1 { even[half] = src[w &- 1] }
+            }
+            return UnsafePointer(split)
+        }
+        for row in 0..<rows {
+            let src = x + row * w, dst = split + row * w
+            for r in 0..<s {
+                let out = dst + starts[r]
+                var i = 0, j = r
+                while j < w { out[i] = src[j]; i &+= 1; j &+= s }
+            }
+        }
+        return UnsafePointer(split)
+    }
+
+    /// Where column phase r (columns r, r + s, ...) begins inside a split row of width `w`.
+    static func phaseStarts(width w: Int, stride s: Int) -> [Int] {
+        (0...s).map { r in (0..<r).reduce(0) { $0 + (w - $1 + s - 1) / s } }
+    }
+
+    /// Output rows `rows` of the im2col matrix, `col[(c*k + ky)*k + kx][(oy - rows.lowerBound)*ow + ox]
+    /// = x[c][oy*s - p + ky*d][ox*s - p + kx*d]` (0 outside); for a stride s > 1, `x` is the
+    /// ``splitPhases(_:rows:width:stride:)`` copy of the input.
     private func im2col(_ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, conv l: DetectorConv,
-                        oh: Int, ow: Int, into col: UnsafeMutablePointer<Float>) {
+                        rows: Range<Int>, ow: Int, into col: UnsafeMutablePointer<Float>) {
         let k = l.k, s = l.stride, d = l.dilation, p = l.padding
+        let starts = Self.phaseStarts(width: w, stride: s)
+        let bn = rows.count * ow
         for c in 0..<channels {
             let plane = x + c * h * w
             for ky in 0..<k {
                 for kx in 0..<k {
-                    let dst = col + ((c * k + ky) * k + kx) * oh * ow
+                    let dst = col + ((c * k + ky) * k + kx) * bn
                     let offX = kx * d - p
                     // Valid output columns: 0 <= ox*s + offX < w.
                     let ox0 = offX >= 0 ? 0 : (-offX + s - 1) / s
                     let ox1 = min(ow, w - offX > 0 ? (w - offX - 1) / s + 1 : 0)
-                    for oy in 0..<oh {
-                        let row = dst + oy * ow
+                    // Input column ox*s + offX is element ox + shift of phase r.
+                    let r = ((offX % s) + s) % s, shift = (offX - r) / s
+                    for oy in rows {
+                        let row = dst + (oy - rows.lowerBound) * ow
                         let sy = oy * s + ky * d - p
                         if sy < 0 || sy >= h || ox1 <= ox0 {
                             row.update(repeating: 0, count: ow)
                             continue
                         }
                         if ox0 > 0 { row.update(repeating: 0, count: ox0) }
-                        let srcRow = plane + sy * w + offX
-                        if s == 1 {
-                            (row + ox0).update(from: srcRow + ox0, count: ox1 - ox0)
-                        } else {
-                            for ox in ox0..<ox1 { row[ox] = srcRow[ox * s] }
-                        }
+                        let phase = plane + sy * w + starts[r] + shift
+                        (row + ox0).update(from: phase + ox0, count: ox1 - ox0)
                         if ox1 < ow { (row + ox1).update(repeating: 0, count: ow - ox1) }
                     }
                 }
