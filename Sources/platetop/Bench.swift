@@ -74,18 +74,11 @@ struct Bench: ParsableCommand {
         let info = detector.info
         let planes = info.colorOrder.channels
         var planar = [Float](repeating: 0, count: planes * w * h)
-        let macs = try DetectorModel(contentsOf: path).multiplyAdds(width: w, height: h)
+        let macs = detector.model.multiplyAdds(width: w, height: h)
         print("detector: \(info.name) (\(info.parameterCount) parameters), frame \(frame.width)x\(frame.height) -> input \(w)x\(h), "
               + String(format: "%.1f M multiply-adds per frame", Double(macs) / 1e6))
         func time(_ body: () -> Void) -> (median: Double, p10: Double) {
-            var times: [Double] = []
-            for i in 0..<(warmup + runs) {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                body()
-                let t1 = DispatchTime.now().uptimeNanoseconds
-                if i >= warmup { times.append(Double(t1 - t0) / 1e6) }
-            }
-            times.sort()
+            let times = timedRuns(body)
             return (times[times.count / 2], times[times.count / 10])
         }
         let resize = time {
@@ -143,19 +136,11 @@ struct Bench: ParsableCommand {
             for b in batchList {
                 let recognizer = try LPRNetRecognizer(model: loaded, maxBatch: b, threads: t, microBatch: microBatch)
                 var out = [Float](repeating: 0, count: b * recognizer.logitCount)
-                var times: [Double] = []
-                times.reserveCapacity(runs)
-                input.withUnsafeBufferPointer { inp in
+                let times = input.withUnsafeBufferPointer { inp in
                     out.withUnsafeMutableBufferPointer { o in
-                        for i in 0..<(warmup + runs) {
-                            let t0 = DispatchTime.now().uptimeNanoseconds
-                            recognizer.forward(planarInput: inp.baseAddress!, batch: b, into: o.baseAddress!)
-                            let t1 = DispatchTime.now().uptimeNanoseconds
-                            if i >= warmup { times.append(Double(t1 - t0) / 1e6) }
-                        }
+                        timedRuns { recognizer.forward(planarInput: inp.baseAddress!, batch: b, into: o.baseAddress!) }
                     }
                 }
-                times.sort()
                 let median = times[times.count / 2]
                 let perPlate = median / Double(b)
                 let gflops = 2 * Double(info.macsPerImage) * Double(b) / (median / 1000) / 1e9
@@ -163,6 +148,19 @@ struct Bench: ParsableCommand {
                              t, b, perPlate, median, times[times.count / 10], times[times.count * 9 / 10], gflops, 1000 / perPlate))
             }
         }
+    }
+
+    /// Milliseconds of each of `runs` calls of `body` after `warmup` untimed ones, sorted.
+    func timedRuns(_ body: () -> Void) -> [Double] {
+        var times: [Double] = []
+        times.reserveCapacity(runs)
+        for i in 0..<(warmup + runs) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            if i >= warmup { times.append(Double(t1 - t0) / 1e6) }
+        }
+        return times.sorted()
     }
 
     static func parseList(_ s: String, _ name: String) throws -> [Int] {

@@ -255,21 +255,21 @@ public final class PlateDetector: PlateLocator {
             let n = ow * oh
             let y = buffer(2 + (i % 2), count: l.outC * n)
             let direct = l.k == 1 && l.stride == 1 && l.padding == 0
+            let inStarts = Self.phaseStarts(width: w, stride: l.stride)
             let rows = direct || l.stride == 1 || xIsSplit ? UnsafePointer(x)
-                : splitPhases(x, rows: l.inC * h, width: w, stride: l.stride)
+                : splitPhases(x, rows: l.inC * h, width: w, stride: l.stride, starts: inStarts)
             // A strided next layer gets its input split into phases by this layer's ReLU pass,
             // while the band is still in the cache.
             let nextStride = i + 1 < layers.count ? layers[i + 1].stride : 1
             let splitOut: UnsafeMutablePointer<Float>? = nextStride > 1 && layers[i + 1].k > 1
                 ? buffer(5 + (i % 2), count: l.outC * n) : nil
-            let outStarts = Self.phaseStarts(width: ow, stride: nextStride)
             let bandRows = direct ? oh : max(1, min(oh, bandFloats / (l.kk * ow)))
             let col = direct ? x : buffer(1, count: l.kk * bandRows * ow)
             var oy0 = 0
             while oy0 < oh {
                 let oy1 = min(oh, oy0 + bandRows), bn = (oy1 - oy0) * ow
                 if !direct {
-                    im2col(rows, channels: l.inC, h: h, w: w, conv: l, rows: oy0..<oy1, ow: ow, into: col)
+                    im2col(rows, channels: l.inC, h: h, w: w, conv: l, phaseStarts: inStarts, rows: oy0..<oy1, ow: ow, into: col)
                 }
                 let band = y + oy0 * ow
                 // The band starts as the bias (beta 1 adds the product to it: no zeroing pass).
@@ -281,6 +281,7 @@ public final class PlateDetector: PlateLocator {
                                 1, wp.baseAddress, Int32(l.kk), col, Int32(bn), 1, band, Int32(n))
                 }
                 if let splitOut {
+                    let outStarts = Self.phaseStarts(width: ow, stride: nextStride)
                     for o in 0..<l.outC {
                         for oy in oy0..<oy1 {
                             let src = y + (o &* n &+ oy &* ow), dst = splitOut + (o &* n &+ oy &* ow)
@@ -310,21 +311,10 @@ public final class PlateDetector: PlateLocator {
 
     /// Each of `rows` rows of `width` floats split into its `stride` column phases, one after the
     /// other (phase r holds columns r, r + stride, ...), so that a strided conv's im2col rows are
-    /// contiguous copies (see ``phaseStarts``).
-    private func splitPhases(_ x: UnsafePointer<Float>, rows: Int, width w: Int, stride s: Int) -> UnsafePointer<Float> {
+    /// contiguous copies; `starts` is ``phaseStarts(width:stride:)``.
+    private func splitPhases(_ x: UnsafePointer<Float>, rows: Int, width w: Int, stride s: Int,
+                             starts: [Int]) -> UnsafePointer<Float> {
         let split = buffer(4, count: rows * w)
-        let starts = Self.phaseStarts(width: w, stride: s)
-        if s == 2 {
-            let half = w / 2, odd = starts[1]
-            for row in 0..<rows {
-                let src = x + row &* w, even = split + row &* w, odds = even + odd
-                for i in 0..<half {
-                    even[i] = src[2 &* i]; odds[i] = src[2 &* i &+ 1]
-                }
-                if w & 1 == 1 { even[half] = src[w &- 1] }
-            }
-            return UnsafePointer(split)
-        }
         for row in 0..<rows {
             let src = x + row * w, dst = split + row * w
             for r in 0..<s {
@@ -343,11 +333,11 @@ public final class PlateDetector: PlateLocator {
 
     /// Output rows `rows` of the im2col matrix, `col[(c*k + ky)*k + kx][(oy - rows.lowerBound)*ow + ox]
     /// = x[c][oy*s - p + ky*d][ox*s - p + kx*d]` (0 outside); for a stride s > 1, `x` is the
-    /// ``splitPhases(_:rows:width:stride:)`` copy of the input.
+    /// ``splitPhases(_:rows:width:stride:starts:)`` copy of the input and `starts` its
+    /// ``phaseStarts(width:stride:)``.
     private func im2col(_ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, conv l: DetectorConv,
-                        rows: Range<Int>, ow: Int, into col: UnsafeMutablePointer<Float>) {
+                        phaseStarts starts: [Int], rows: Range<Int>, ow: Int, into col: UnsafeMutablePointer<Float>) {
         let k = l.k, s = l.stride, d = l.dilation, p = l.padding
-        let starts = Self.phaseStarts(width: w, stride: s)
         let bn = rows.count * ow
         for c in 0..<channels {
             let plane = x + c * h * w
