@@ -31,6 +31,10 @@ struct DetectEval: ParsableCommand {
     @Option(help: "Write every frame's misses and false positives (FILE<TAB>kind<TAB>x,y,w,h<TAB>score) here.")
     var errors: String?
 
+    @Option(help: ArgumentHelp("Write every detection (at the lowest score reported) as CSV here.",
+                               discussion: "Columns file,x,y,w,h,score,iou: the box in frame pixels (clamped to the frame), its score and its best IoU with a labelled box of the frame."))
+    var detections: String?
+
     @Flag(help: "Keep only detections the recognizer reads (see --min-length, --min-confidence).")
     var verify = false
 
@@ -138,6 +142,7 @@ struct DetectEval: ParsableCommand {
         var plates = 0
         var times: [Double] = []
         var errorLines: [String] = []
+        var detectionLines = ["file,x,y,w,h,score,iou"]
         var inputSize = (0, 0)
         for f in frames {
             let image: PixelImage
@@ -169,6 +174,12 @@ struct DetectEval: ParsableCommand {
                 return DetectedBox(x: x0, y: y0, width: max(0, x1 - x0), height: max(0, y1 - y0), score: b.score)
             }
             plates += f.boxes.count
+            if detections != nil {
+                for b in dets {
+                    let best = f.boxes.map { b.iou($0) }.max() ?? 0
+                    detectionLines.append("\(f.name),\(String(format: "%.1f,%.1f,%.1f,%.1f,%.4f,%.3f", b.x, b.y, b.width, b.height, b.score, best))")
+                }
+            }
             for (k, s) in scores.enumerated() {
                 let (matched, fps) = Self.match(dets.filter { $0.score >= s }, f.boxes, iou: Float(iou))
                 tp[k] += matched.count
@@ -202,6 +213,13 @@ struct DetectEval: ParsableCommand {
         Output.line("recall by plate width: " + binText.joined(separator: "  "))
         let sorted = times.sorted()
         Output.line("detector time: median \(String(format: "%.1f", sorted[sorted.count / 2])) ms per frame (\(detectorFlags.detectorWidth.map { "width \($0)" } ?? "model width"), 1 thread)")
+        if let detections {
+            do {
+                try (detectionLines.joined(separator: "\n") + "\n").write(toFile: detections, atomically: true, encoding: .utf8)
+            } catch {
+                throw RuntimeFailure("cannot write '\(detections)': \(error.localizedDescription)")
+            }
+        }
         if let errors {
             do {
                 try (errorLines.joined(separator: "\n") + "\n").write(toFile: errors, atomically: true, encoding: .utf8)

@@ -20,6 +20,9 @@ struct DetectorFlags: ParsableArguments {
     @Flag(help: "Never use the plate detector (read the whole image, or --roi).")
     var noDetector = false
 
+    @Flag(help: "Score plates by the detector's heat map alone, without its verifier stage (when the model has one).")
+    var noDetectorVerifier = false
+
     func validate() throws {
         if let v = detectorMinScore, !(v > 0 && v < 1) { throw ValidationError("--detector-min-score must be between 0 and 1") }
         if let v = detectorWidth, !(64...4096).contains(v) { throw ValidationError("--detector-width must be 64...4096") }
@@ -42,6 +45,7 @@ struct DetectorFlags: ParsableArguments {
         var o = PlateDetector.Options()
         o.minScore = (detectorMinScore ?? fileMinScore).map(Float.init)
         o.inputWidth = detectorWidth ?? fileWidth
+        o.useVerifier = !noDetectorVerifier
         return o
     }
 

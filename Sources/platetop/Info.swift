@@ -41,6 +41,13 @@ struct Info: ParsableCommand {
         Output.line("  description: \(d.description)")
         Output.line("  input: \(detector.inputWidth) px wide (model's \(d.inputWidth)), \(d.colorOrder.rawValue), (x - \(d.mean)) * \(d.scale), stride \(d.stride)")
         Output.line("  layers: \(d.layerCount), parameters: \(d.parameterCount)")
-        Output.line("  min score: \(detector.minScore) (model's calibrated \(d.minScore))")
+        if let v = d.verifier {
+            let state = detector.verifier == nil ? "off (--no-detector-verifier)" : "on"
+            Output.line("  verifier: \(state); \(v.layerCount) layers, parameters: \(v.parameterCount), input \(v.inputWidth)x\(v.inputHeight) grey, "
+                        + "margin \(v.margin), candidates from heat-map score \(v.candidateMinScore), score = detector^\(1 - v.weight) * verifier^\(v.weight)")
+            Output.line("  min score: \(detector.minScore) (model's calibrated \(v.minScore) with the verifier, \(d.minScore) without)")
+        } else {
+            Output.line("  min score: \(detector.minScore) (model's calibrated \(d.minScore))")
+        }
     }
 }

@@ -43,6 +43,8 @@ struct DetectEvalTests {
         #expect(none.options().minScore == nil && none.options().inputWidth == nil)
         #expect(throws: (any Error).self) { try DetectorFlags.parse(["--detector-min-score", "1.5"]) }
         #expect(try DetectorFlags.parse(["--no-detector"]).modelPath() == nil)
+        let heatOnly = try DetectorFlags.parse(["--no-detector-verifier"])
+        #expect(none.options().useVerifier && !heatOnly.options().useVerifier)
         #expect(throws: RuntimeFailure.self) { try DetectorFlags.parse(["--detector", "/nonexistent/d.safetensors"]).modelPath() }
     }
 
@@ -83,6 +85,39 @@ struct DetectEvalTests {
         #expect(bad.status != 0 && bad.stderr.contains("--min-length must be within 1...16"), "stderr: \(bad.stderr)")
     }
 
+    /// `--detections` lists every detection at the lowest score reported, with its best IoU: on the
+    /// demo frame the plate is one row (IoU >= 0.5), the rows at or above the calibrated score are
+    /// the recall line's matches plus false positives, and the shipped verifier changes the plate's
+    /// score from the heat map's (`--no-detector-verifier`).
+    @Test(.enabled(if: CLI.ready && FileManager.default.fileExists(atPath: CLI.packageRoot + "/models/detector.safetensors")))
+    func detectionsFileListsEveryDetection() throws {
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try CLI.tool(CLI.ffmpeg, ["-nostdin", "-v", "error", "-y", "-ss", "2.0", "-i", CLI.packageRoot + "/streams/demo.mp4",
+                                  "-frames:v", "1", "-q:v", "2", dir + "/f.jpg"])
+        try "file,x,y,w,h,text\nf.jpg,556,577,174,46,RTX4D72\n".write(toFile: dir + "/boxes.csv", atomically: true, encoding: .utf8)
+        func rows(_ extra: [String]) throws -> (rows: [[String]], recall: String) {
+            let r = try CLI.platetop(["detect-eval", dir, "--thresholds", "0.05", "--detections", dir + "/d.csv"] + extra, timeout: 120)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            let lines = try String(contentsOfFile: dir + "/d.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+            #expect(lines.first == "file,x,y,w,h,score,iou")
+            return (lines.dropFirst().map { $0.split(separator: ",").map(String.init) }, r.stdoutLines.first { $0.hasPrefix("min score") } ?? "")
+        }
+        let verified = try rows([])
+        #expect(verified.rows.allSatisfy { $0.count == 7 && $0[0] == "f.jpg" }, "\(verified.rows)")
+        let plate = verified.rows.filter { Double($0[6])! >= 0.5 }
+        #expect(plate.count == 1, "\(verified.rows)")
+        #expect(abs(Double(plate.first?[1] ?? "0")! - 556) < 20 && abs(Double(plate.first?[3] ?? "0")! - 174) < 30)
+        // The recall line counts the rows at or above its score: 1 match, the rest false positives.
+        let reported = try #require(Double(verified.recall.split(separator: " ")[2].trimmingCharacters(in: CharacterSet(charactersIn: ":"))))
+        let above = verified.rows.filter { Double($0[5])! >= reported }.count
+        #expect(verified.recall.contains("recall 1/1") && verified.recall.contains("false positives \(above - 1) "), "\(verified.recall) \(above)")
+        let heat = try rows(["--no-detector-verifier"])
+        let heatPlate = heat.rows.filter { Double($0[6])! >= 0.5 }
+        #expect(heatPlate.count == 1 && heatPlate.first?[1] == plate.first?[1])
+        #expect(heatPlate.first?[5] != plate.first?[5], "the verifier re-scores the plate: \(heatPlate) \(plate)")
+    }
+
     /// Without --roi, replay runs the full-frame detector (here the shipped one) instead of failing.
     @Test(.enabled(if: CLI.ready && FileManager.default.fileExists(atPath: CLI.packageRoot + "/models/detector.safetensors")))
     func replayWithoutROIUsesTheDetector() throws {
@@ -109,9 +144,19 @@ struct DetectEvalTests {
         #expect(lines.contains("  name: \(file.name)"), "\(lines)")
         #expect(lines.contains { $0.hasPrefix("  input: 640 px wide (model's \(file.inputWidth)), rgb") }, "\(lines)")
         #expect(lines.contains("  layers: \(file.layerCount), parameters: \(file.parameterCount)"), "\(lines)")
-        #expect(lines.contains("  min score: 0.4 (model's calibrated \(file.minScore))"), "\(lines)")
         let plain = try CLI.platetop(["info", "--model", CLI.tinyModel, "--detector", path])
-        #expect(plain.stdoutLines.contains("  min score: \(file.minScore) (model's calibrated \(file.minScore))"), "\(plain.stdoutLines)")
+        if let v = file.verifier {
+            // The shipped file has a verifier: its calibrated threshold is the default, the heat map's without it.
+            #expect(lines.contains("  min score: 0.4 (model's calibrated \(v.minScore) with the verifier, \(file.minScore) without)"), "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("  verifier: on; \(v.layerCount) layers, parameters: \(v.parameterCount), input \(v.inputWidth)x\(v.inputHeight) grey") }, "\(lines)")
+            #expect(plain.stdoutLines.contains("  min score: \(v.minScore) (model's calibrated \(v.minScore) with the verifier, \(file.minScore) without)"), "\(plain.stdoutLines)")
+            let heat = try CLI.platetop(["info", "--model", CLI.tinyModel, "--detector", path, "--no-detector-verifier"])
+            #expect(heat.stdoutLines.contains { $0.hasPrefix("  verifier: off (--no-detector-verifier);") }, "\(heat.stdoutLines)")
+            #expect(heat.stdoutLines.contains("  min score: \(file.minScore) (model's calibrated \(v.minScore) with the verifier, \(file.minScore) without)"), "\(heat.stdoutLines)")
+        } else {
+            #expect(lines.contains("  min score: 0.4 (model's calibrated \(file.minScore))"), "\(lines)")
+            #expect(plain.stdoutLines.contains("  min score: \(file.minScore) (model's calibrated \(file.minScore))"), "\(plain.stdoutLines)")
+        }
         let off = try CLI.platetop(["info", "--model", CLI.tinyModel, "--no-detector"])
         #expect(off.status == 0 && off.stdoutLines.contains("detector: none (--no-detector)"), "\(off.stdoutLines)")
         let wrong = try CLI.platetop(["info", "--model", CLI.tinyModel, "--detector", CLI.tinyModel])
@@ -137,6 +182,16 @@ struct DetectEvalTests {
         for key in ["resize_ms", "network_ms", "frame_ms", "network_gmacs", "frames_per_s"] {
             let value = timing.components(separatedBy: key + "=").dropFirst().first.flatMap { Double($0.prefix { !$0.isWhitespace }) }
             #expect((value ?? 0) > 0, "\(key) in \(timing)")
+        }
+        if let v = detector.verifier {
+            let line = try #require(lines.first { $0.hasPrefix("verifier threads=1 ") }, "\(lines)")
+            #expect(line.hasPrefix("verifier threads=1 input \(v.inputWidth)x\(v.inputHeight), "
+                                   + String(format: "%.1f M multiply-adds per candidate", Double(detector.model.verifierMultiplyAdds) / 1e6)), "\(line)")
+            #expect(detector.model.verifierMultiplyAdds > 100_000)
+            let ms = line.components(separatedBy: "candidate_ms=").dropFirst().first.flatMap { Double($0.prefix { !$0.isWhitespace }) }
+            #expect((ms ?? 0) > 0, "\(line)")
+        } else {
+            #expect(!lines.contains { $0.hasPrefix("verifier") }, "\(lines)")
         }
         let none = try CLI.platetop(["bench"])
         #expect(none.status != 0 && none.stderr.contains("give --model, --detector or both"), "stderr: \(none.stderr)")

@@ -322,3 +322,135 @@ struct DetectorForwardTests {
         }
     }
 }
+
+/// The verifier stage: a second network in the detector file that re-scores each candidate from
+/// the frame's own pixels.
+struct DetectorVerifierTests {
+    /// `DetectorFixtures.metadata()` plus a verifier of one 1x1 layer (grey * 1 - 1 per cell) on
+    /// 16x8 inputs with `(v - 0) * 0.01`.
+    static func meta(weight: Float, minScore: Float = 0.5, candidate: Float = 0.5, margin: Double = 0.25) -> [String: String] {
+        var m = DetectorFixtures.metadata()
+        m["platetop.verifier.layers"] = #"[{"stride":1,"dilation":1,"padding":0,"relu":false}]"#
+        m["platetop.verifier.input_width"] = "16"
+        m["platetop.verifier.input_height"] = "8"
+        m["platetop.verifier.margin"] = String(margin)
+        m["platetop.verifier.mean"] = "0"
+        m["platetop.verifier.scale"] = "0.01"
+        m["platetop.verifier.weight"] = String(weight)
+        m["platetop.verifier.candidate_min_score"] = String(candidate)
+        m["platetop.verifier.min_score"] = String(minScore)
+        return m
+    }
+
+    static let verifierTensors: [(name: String, shape: [Int], values: [Float])] = [
+        ("verifier.layers.0.weight", [1, 1, 1, 1], [1]), ("verifier.layers.0.bias", [1], [-1]),
+    ]
+
+    /// 64x32 frame, two red 2x2 spots (the heat map of `oneByOne` finds both, boxes 20x8): A at
+    /// (20, 10) on a green field covering its whole verifier crop (x < 36), B at (50, 20) on black
+    /// and dimmer (R 120: heat score 0.88).
+    static func frame() -> PixelImage {
+        var px = [UInt8](repeating: 0, count: 64 * 32 * 3)
+        for y in 0..<32 { for x in 0..<36 { px[(y * 64 + x) * 3 + 1] = 255 } }
+        for (sx, sy, r) in [(20, 10, 255), (50, 20, 120)] as [(Int, Int, UInt8)] {
+            for y in sy...(sy + 1) { for x in sx...(sx + 1) { px[(y * 64 + x) * 3] = r } }
+        }
+        return PixelImage(width: 64, height: 32, format: .rgb24, pixels: px)
+    }
+
+    /// sigmoid(mean(grey * 0.01 - 1)) over `rect` of the frame resized to 16x8: what the verifier
+    /// must compute for a box whose 25 % margin crop is `rect`.
+    static func expected(_ rect: PixelRect, in frame: PixelImage) -> Float {
+        var v = [Float](repeating: 0, count: 16 * 8)
+        v.withUnsafeMutableBufferPointer { frame.cropped(to: rect).writePlanar(width: 16, height: 8, order: .gray, mean: 0, scale: 0.01, into: $0.baseAddress!) }
+        let logit = v.reduce(0) { $0 + ($1 - 1) } / Float(v.count)
+        return 1 / (1 + exp(-logit))
+    }
+
+    @Test func combinesDetectorAndVerifierScores() throws {
+        let tensors = DetectorFixtures.oneByOne(logW: log(10), logH: log(4)) + Self.verifierTensors
+        let f = Self.frame()
+        // Boxes: A (11, 7, 20, 8) -> crop (6, 5, 30, 12); B (41, 17, 20, 8) -> crop (36, 15, 28, 12), clamped at x 64.
+        let pA = Self.expected(PixelRect(x: 6, y: 5, width: 30, height: 12), in: f)
+        let pB = Self.expected(PixelRect(x: 36, y: 15, width: 28, height: 12), in: f)
+        #expect(pA > 0.6 && pB < 0.35, "\(pA) \(pB)")  // the field makes A look like a plate, not B
+
+        let onlyVerifier = try PlateDetector(model: DetectorFixtures.model(tensors, Self.meta(weight: 1)))
+        let v = try #require(onlyVerifier.info.verifier)
+        #expect(v.inputWidth == 16 && v.inputHeight == 8 && v.weight == 1 && v.candidateMinScore == 0.5 && v.parameterCount == 2)
+        #expect(onlyVerifier.minScore == 0.5)
+        let heat = try PlateDetector(model: DetectorFixtures.model(tensors, Self.meta(weight: 1)), options: .init(useVerifier: false))
+        let raw = heat.detect(in: f)
+        #expect(raw.count == 2 && heat.verifier == nil && heat.minScore == 0.3)  // the heat map's own threshold
+        let a = try #require(raw.first { $0.x < 32 }), b = try #require(raw.first { $0.x > 32 })
+        #expect(abs(onlyVerifier.verifierScore(a, in: f) - pA) < 1e-5)
+        #expect(abs(onlyVerifier.verifierScore(b, in: f) - pB) < 1e-5)
+        // Weight 1: the verifier's probability is the score; B falls below 0.5.
+        let kept = onlyVerifier.detect(in: f)
+        #expect(kept.count == 1 && abs(kept[0].score - pA) < 1e-5 && kept[0].x == a.x)
+        // Weight 0.5: the geometric mean of both scores, threshold from the options.
+        let half = try PlateDetector(model: DetectorFixtures.model(tensors, Self.meta(weight: 0.5)), options: .init(minScore: 0.1))
+        let both = half.detect(in: f)
+        #expect(both.count == 2)
+        #expect(abs(both[0].score - (a.score * pA).squareRoot()) < 1e-5 && both[0].x == a.x)
+        #expect(abs(both[1].score - (b.score * pB).squareRoot()) < 1e-5 && both[1].x == b.x)
+        // locate(in:) hands the verified plate to the recognizer with the re-scored score.
+        let located = try onlyVerifier.locate(in: f)
+        #expect(located.map(\.box) == [PixelRect(x: 11, y: 7, width: 20, height: 8)] && abs(located[0].score - pA) < 1e-5)
+        #expect(abs(b.score - 1 / (1 + exp(-2))) < 1e-5)
+        // Candidates come from the heat map at candidate_min_score: at 0.95, only A (B scores 0.88).
+        let strict = try PlateDetector(model: DetectorFixtures.model(tensors, Self.meta(weight: 0, minScore: 0.01, candidate: 0.95)))
+        #expect(strict.detect(in: f).map(\.x) == [a.x])
+    }
+
+    @Test func verifierErrorsNameTheTensorOrKey() {
+        let good = DetectorFixtures.oneByOne(logW: 0, logH: 0)
+        func message(_ t: [(name: String, shape: [Int], values: [Float])], _ m: [String: String]) -> String? {
+            do { _ = try DetectorFixtures.model(t, m); return nil } catch { return String(describing: error) }
+        }
+        #expect(message(good + Self.verifierTensors, Self.meta(weight: 0.5)) == nil)
+        // Tensors without the metadata that describes them.
+        #expect(message(good + Self.verifierTensors, DetectorFixtures.metadata()) == "tensor 'verifier.layers.0.bias': unexpected in a centernet-tiny detector")
+        #expect(message(good, Self.meta(weight: 0.5)) == "tensor 'verifier.layers.0.weight': missing")
+        var m = Self.meta(weight: 1.5)
+        #expect(message(good + Self.verifierTensors, m) == "detector metadata: verifier weight 1.5 outside 0...1")
+        m = Self.meta(weight: 0.5); m.removeValue(forKey: "platetop.verifier.min_score")
+        #expect(message(good + Self.verifierTensors, m) == "detector metadata: missing \"platetop.verifier.min_score\"")
+        m = Self.meta(weight: 0.5); m["platetop.verifier.input_width"] = "4"
+        #expect(message(good + Self.verifierTensors, m) == "detector metadata: verifier input 4x8 outside 8...512")
+        let twoOut: [(name: String, shape: [Int], values: [Float])] = [
+            ("verifier.layers.0.weight", [2, 1, 1, 1], [1, 1]), ("verifier.layers.0.bias", [2], [0, 0])]
+        #expect(message(good + twoOut, Self.meta(weight: 0.5))?.contains("the last layer needs 1") == true)
+        let rgbIn: [(name: String, shape: [Int], values: [Float])] = [
+            ("verifier.layers.0.weight", [1, 3, 1, 1], [1, 1, 1]), ("verifier.layers.0.bias", [1], [0])]
+        #expect(message(good + rgbIn, Self.meta(weight: 0.5))?.hasPrefix("tensor 'verifier.layers.0.weight': shape [1, 3, 1, 1], expected [out, 1, k, k]") == true)
+    }
+
+    /// training/detector/make_golden.py's verified.safetensors: Swift's verifier probabilities equal
+    /// PyTorch's on boxes of a random frame (one running past the frame's edge).
+    @Test(.enabled(if: DetectorGoldenTests.pythonPresent)) func randomVerifierMatchesPyTorch() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-ver-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard let run = RecognizeFixtures.runPython(["training/detector/make_golden.py", dir]) else { return }
+        if run.output.contains("No module named") {
+            print("skipping randomVerifierMatchesPyTorch: /usr/bin/python3 lacks torch, numpy or cv2")
+            return
+        }
+        #expect(run.status == 0, "make_golden.py failed: \(run.output)")
+        guard run.status == 0 else { return }
+        let detector = try PlateDetector(modelPath: dir + "/verified.safetensors")
+        #expect(detector.info.verifier?.layerCount == 4 && detector.info.verifier?.weight == 0.5 && detector.minScore == 0.4)
+        let golden = try SafeTensorsFile(contentsOf: dir + "/golden.safetensors")
+        let frameT = try #require(golden.tensors["frame"]), boxes = try #require(golden.tensors["verifier_boxes"])
+        let probs = try #require(golden.tensors["verifier_probs"])
+        let frame = PixelImage(width: frameT.shape[1], height: frameT.shape[0], format: .rgb24, pixels: frameT.values.map { UInt8($0) })
+        #expect(boxes.shape == [probs.values.count, 4])
+        for (i, p) in probs.values.enumerated() {
+            let b = DetectedBox(x: boxes.values[4 * i], y: boxes.values[4 * i + 1], width: boxes.values[4 * i + 2],
+                                height: boxes.values[4 * i + 3], score: 1)
+            let s = detector.verifierScore(b, in: frame)
+            #expect(abs(s - p) < 1e-4, "box \(i): Swift \(s), PyTorch \(p)")
+        }
+        #expect(Set(probs.values.map { Int($0 * 100) }).count == probs.values.count)  // distinct: a wrong crop would show
+    }
+}

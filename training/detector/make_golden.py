@@ -7,6 +7,11 @@ wider layout.
 
   make_golden.py OUT_DIR   ->  OUT_DIR/detector.safetensors, OUT_DIR/golden.safetensors
 golden.safetensors holds `input` [3, H, W] (normalised planar) and `output` [5, h, w].
+
+It also writes OUT_DIR/verified.safetensors: that detector plus a small random verifier
+(verifier.py's layout, random BN statistics), and in golden.safetensors a random RGB `frame`
+[H, W, 3] (values 0..255), boxes `verifier_boxes` [n, 4] (x, y, w, h in frame pixels, some
+running past the frame's edge) and the verifier's plate probabilities `verifier_probs` [n].
 """
 import os
 import sys
@@ -18,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 from detnet import SPEC, DetNet, export, load_exported, widen  # noqa: E402
+import verifier as ver  # noqa: E402
 from safetensors_io import save  # noqa: E402
 
 
@@ -48,8 +54,30 @@ def main():
         diff = (wide(x) - y).abs().max().item()
     if diff > 1e-4:
         raise SystemExit(f"widened detector differs from the original by {diff}")
+    v = ver.Verifier([(6, 2, 1), (8, 2, 1), (8, 1, 2)])
+    with torch.no_grad():
+        for mod in v.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.3, 0.3)
+                mod.running_var.uniform_(0.5, 2.0)
+                mod.weight.uniform_(0.5, 1.5)
+                mod.bias.uniform_(-0.2, 0.2)
+        v.head.bias.uniform_(-0.5, 0.5)
+        v.head.weight.mul_(10)  # spread the probabilities so a wrong crop shows
+    v.eval()
+    ver.export(v, os.path.join(out, "detector.safetensors"), os.path.join(out, "verified.safetensors"),
+               (0.0, 0.0, 0.5, 0.4, 0.2), 0, 0)
+    rng = np.random.default_rng(4)
+    frame = rng.integers(0, 256, (60, 90, 3)).astype(np.uint8)
+    frame[10:30, 20:70] //= 3  # some structure: a dark band
+    boxes = np.array([[22.3, 12.7, 40.0, 12.5], [8.0, 22.0, 26.0, 12.0], [75.5, -4.0, 30.0, 14.0]], np.float32)
+    gray = ver.rgb_to_gray(frame)
+    with torch.no_grad():
+        probs = [torch.sigmoid(v(torch.from_numpy(ver.verifier_input(gray, tuple(float(t) for t in b))[None, None]))).item()
+                 for b in boxes]
     save(os.path.join(out, "golden.safetensors"),
-         {"input": x[0].numpy().astype(np.float32), "output": y[0].numpy().astype(np.float32)})
+         {"input": x[0].numpy().astype(np.float32), "output": y[0].numpy().astype(np.float32),
+          "frame": frame.astype(np.float32), "verifier_boxes": boxes, "verifier_probs": np.array(probs, np.float32)})
     print(tuple(y.shape))
 
 

@@ -18,6 +18,30 @@ public struct DetectorInfo: Sendable, Equatable {
     public var parameterCount: Int
     /// Number of convolution layers.
     public var layerCount: Int
+    /// The second stage that re-scores candidates, when the file has one.
+    public var verifier: VerifierInfo? = nil
+}
+
+/// What a detector file says about its plate verifier: a small grey-level network that looks again
+/// at each candidate in the frame's own pixels and gives the probability that it is a plate.
+///
+/// Candidates are the heat-map peaks scoring at least `candidateMinScore`; each one's crop is its
+/// box grown by `margin` of its size on each side, resized (half-pixel bilinear, grey) to
+/// `inputWidth x inputHeight` and normalised `(v - mean) * scale`; the network's one-channel
+/// output averaged over its cells is the plate logit. The candidate's final score is
+/// `detector^(1 - weight) * verifier^weight`, compared with `minScore` (the calibrated threshold
+/// of that combined score; the file's `platetop.min_score` stays the heat map's own threshold).
+public struct VerifierInfo: Sendable, Equatable {
+    public var minScore: Float
+    public var inputWidth: Int
+    public var inputHeight: Int
+    public var margin: Double
+    public var mean: Float
+    public var scale: Float
+    public var weight: Float
+    public var candidateMinScore: Float
+    public var parameterCount: Int
+    public var layerCount: Int
 }
 
 /// One convolution of the detector: square kernel `k`, zero padding, stride and dilation;
@@ -41,6 +65,8 @@ struct DetectorConv: Sendable {
 public struct DetectorModel: Sendable {
     public let info: DetectorInfo
     let layers: [DetectorConv]
+    /// The verifier's convolutions (empty without one, see ``DetectorInfo/verifier``).
+    let verifierLayers: [DetectorConv]
     /// Output channels of the last layer.
     public static let outputChannels = 5
 
@@ -92,21 +118,72 @@ public struct DetectorModel: Sendable {
             guard minScore > 0, minScore < 1 else { throw ModelFileError("detector metadata: min_score \(minScore) must be between 0 and 1") }
         }
 
+        var unused = Set(file.tensors.keys)
+        let layers = try Self.layers(in: file, metaKey: "platetop.layers", prefix: "layers.", inputChannels: channels,
+                                     outputChannels: Self.outputChannels, unused: &unused)
+        let totalStride = layers.reduce(1) { $0 * $1.stride }
+        guard totalStride == stride else {
+            throw ModelFileError("detector metadata: stride \(stride) but the layers' strides multiply to \(totalStride)")
+        }
+        var verifier: VerifierInfo?
+        var verifierLayers: [DetectorConv] = []
+        if meta["platetop.verifier.layers"] != nil {
+            verifierLayers = try Self.layers(in: file, metaKey: "platetop.verifier.layers", prefix: "verifier.layers.",
+                                             inputChannels: 1, outputChannels: 1, unused: &unused)
+            let vw = try int("platetop.verifier.input_width"), vh = try int("platetop.verifier.input_height")
+            guard (8...512).contains(vw), (8...512).contains(vh) else {
+                throw ModelFileError("detector metadata: verifier input \(vw)x\(vh) outside 8...512")
+            }
+            var gw = vw, gh = vh
+            for l in verifierLayers { gw = l.outputSize(gw); gh = l.outputSize(gh) }
+            guard gw >= 1, gh >= 1 else { throw ModelFileError("detector metadata: verifier input \(vw)x\(vh) is too small for its layers") }
+            let margin = try float("platetop.verifier.margin"), weight = try float("platetop.verifier.weight")
+            let candidate = try float("platetop.verifier.candidate_min_score")
+            let vScale = try float("platetop.verifier.scale")
+            guard margin >= 0, margin <= 2 else { throw ModelFileError("detector metadata: verifier margin \(margin) outside 0...2") }
+            guard weight >= 0, weight <= 1 else { throw ModelFileError("detector metadata: verifier weight \(weight) outside 0...1") }
+            guard candidate > 0, candidate < 1 else {
+                throw ModelFileError("detector metadata: verifier candidate_min_score \(candidate) must be between 0 and 1")
+            }
+            guard vScale != 0 else { throw ModelFileError("detector metadata: verifier scale is 0") }
+            let vMin = try float("platetop.verifier.min_score")
+            guard vMin > 0, vMin < 1 else { throw ModelFileError("detector metadata: verifier min_score \(vMin) must be between 0 and 1") }
+            verifier = VerifierInfo(
+                minScore: vMin, inputWidth: vw, inputHeight: vh, margin: Double(margin), mean: try float("platetop.verifier.mean"), scale: vScale,
+                weight: weight, candidateMinScore: candidate,
+                parameterCount: verifierLayers.reduce(0) { $0 + $1.weight.count + $1.bias.count }, layerCount: verifierLayers.count)
+        }
+        if let extra = unused.sorted().first {
+            throw ModelFileError("tensor '\(extra)': unexpected in a centernet-tiny detector")
+        }
+        self.layers = layers
+        self.verifierLayers = verifierLayers
+        info = DetectorInfo(
+            name: meta["platetop.name"] ?? "unnamed", description: meta["platetop.description"] ?? "",
+            stride: stride, colorOrder: order, mean: mean, scale: scale, inputWidth: inputWidth,
+            minScore: minScore, parameterCount: layers.reduce(0) { $0 + $1.weight.count + $1.bias.count }, layerCount: layers.count,
+            verifier: verifier)
+    }
+
+    /// The convolutions listed by metadata `metaKey` (a JSON list of `{stride, dilation, padding, relu}`)
+    /// with tensors `<prefix><i>.weight` / `.bias`; the last one has `outputChannels` and no ReLU.
+    /// Names of the tensors used are removed from `unused`.
+    private static func layers(in file: SafeTensorsFile, metaKey: String, prefix: String, inputChannels: Int,
+                               outputChannels: Int, unused: inout Set<String>) throws -> [DetectorConv] {
         struct LayerSpec: Decodable { let stride: Int; let dilation: Int; let padding: Int; let relu: Bool }
-        let layersJSON = try required("platetop.layers")
+        guard let layersJSON = file.metadata[metaKey] else { throw ModelFileError("detector metadata: missing \"\(metaKey)\"") }
         guard let specs = try? JSONDecoder().decode([LayerSpec].self, from: Data(layersJSON.utf8)) else {
-            throw ModelFileError("detector metadata: \"platetop.layers\" is not a JSON list of {stride, dilation, padding, relu}")
+            throw ModelFileError("detector metadata: \"\(metaKey)\" is not a JSON list of {stride, dilation, padding, relu}")
         }
         guard !specs.isEmpty, specs.count <= 64 else {
-            throw ModelFileError("detector metadata: \"platetop.layers\" has \(specs.count) layers (need 1...64)")
+            throw ModelFileError("detector metadata: \"\(metaKey)\" has \(specs.count) layers (need 1...64)")
         }
-        var unused = Set(file.tensors.keys)
         var layers: [DetectorConv] = []
-        var inC = channels, totalStride = 1
+        var inC = inputChannels
         for (i, s) in specs.enumerated() {
-            let wName = "layers.\(i).weight", bName = "layers.\(i).bias"
+            let wName = "\(prefix)\(i).weight", bName = "\(prefix)\(i).bias"
             guard s.stride >= 1, s.stride <= 4, s.dilation >= 1, s.dilation <= 16, s.padding >= 0, s.padding <= 32 else {
-                throw ModelFileError("detector metadata: layer \(i) has stride \(s.stride), dilation \(s.dilation), padding \(s.padding) (need 1...4, 1...16, 0...32)")
+                throw ModelFileError("detector metadata: \(metaKey) layer \(i) has stride \(s.stride), dilation \(s.dilation), padding \(s.padding) (need 1...4, 1...16, 0...32)")
             }
             guard let w = file.tensors[wName] else { throw ModelFileError("tensor '\(wName)': missing") }
             guard w.shape.count == 4, w.shape[1] == inC, w.shape[2] == w.shape[3], w.shape[0] > 0, w.shape[2] > 0, w.shape[2] % 2 == 1 else {
@@ -114,10 +191,10 @@ public struct DetectorModel: Sendable {
             }
             let outC = w.shape[0]
             if i == specs.count - 1 {
-                guard outC == Self.outputChannels else {
-                    throw ModelFileError("tensor '\(wName)': \(outC) output channels, the last layer needs \(Self.outputChannels)")
+                guard outC == outputChannels else {
+                    throw ModelFileError("tensor '\(wName)': \(outC) output channels, the last layer needs \(outputChannels)")
                 }
-                guard !s.relu else { throw ModelFileError("detector metadata: the last layer must not have relu") }
+                guard !s.relu else { throw ModelFileError("detector metadata: the last layer of \(metaKey) must not have relu") }
             }
             guard let b = file.tensors[bName] else { throw ModelFileError("tensor '\(bName)': missing") }
             guard b.shape == [outC] else { throw ModelFileError("tensor '\(bName)': shape \(b.shape), expected [\(outC)]") }
@@ -128,19 +205,8 @@ public struct DetectorModel: Sendable {
             layers.append(DetectorConv(outC: outC, inC: inC, k: w.shape[2], stride: s.stride, dilation: s.dilation,
                                        padding: s.padding, relu: s.relu, weight: w.values, bias: b.values))
             inC = outC
-            totalStride *= s.stride
         }
-        guard totalStride == stride else {
-            throw ModelFileError("detector metadata: stride \(stride) but the layers' strides multiply to \(totalStride)")
-        }
-        if let extra = unused.sorted().first {
-            throw ModelFileError("tensor '\(extra)': unexpected in a centernet-tiny detector")
-        }
-        self.layers = layers
-        info = DetectorInfo(
-            name: meta["platetop.name"] ?? "unnamed", description: meta["platetop.description"] ?? "",
-            stride: stride, colorOrder: order, mean: mean, scale: scale, inputWidth: inputWidth,
-            minScore: minScore, parameterCount: layers.reduce(0) { $0 + $1.weight.count + $1.bias.count }, layerCount: layers.count)
+        return layers
     }
 
     /// Output grid (cells) for an input of `width x height` pixels.
@@ -148,6 +214,17 @@ public struct DetectorModel: Sendable {
         var w = width, h = height
         for l in layers { w = l.outputSize(w); h = l.outputSize(h) }
         return (w, h)
+    }
+
+    /// Multiply-adds of the verifier on one candidate (0 without a verifier).
+    public var verifierMultiplyAdds: Int {
+        guard let v = info.verifier else { return 0 }
+        var w = v.inputWidth, h = v.inputHeight, total = 0
+        for l in verifierLayers {
+            w = l.outputSize(w); h = l.outputSize(h)
+            total += l.outC * l.kk * w * h
+        }
+        return total
     }
 
     /// Multiply-adds of one forward pass on a `width x height` input.

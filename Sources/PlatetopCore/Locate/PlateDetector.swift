@@ -113,11 +113,15 @@ public final class PlateDetector: PlateLocator {
         /// and not handed to the recognizer (a vehicle entering or leaving would otherwise be logged
         /// under a partial text); nil keeps them.
         public var edgeCutTolerance: Float? = 2
+        /// Re-score candidates with the model's verifier when it has one (``DetectorInfo/verifier``);
+        /// false uses the heat-map scores alone.
+        public var useVerifier: Bool = true
 
         public init(minScore: Float? = nil, inputWidth: Int? = nil, nmsThreshold: Float = 0.3,
                     maxDetections: Int = 16, cropMargin: Double = 0.08, threads: Int = 1,
-                    deskewMinDegrees: Double? = 3, edgeCutTolerance: Float? = 2) {
+                    deskewMinDegrees: Double? = 3, edgeCutTolerance: Float? = 2, useVerifier: Bool = true) {
             self.edgeCutTolerance = edgeCutTolerance
+            self.useVerifier = useVerifier
             self.minScore = minScore; self.inputWidth = inputWidth; self.nmsThreshold = nmsThreshold
             self.maxDetections = maxDetections; self.cropMargin = cropMargin; self.threads = threads
             self.deskewMinDegrees = deskewMinDegrees
@@ -132,10 +136,13 @@ public final class PlateDetector: PlateLocator {
     public let model: DetectorModel
     public let options: Options
     public var info: DetectorInfo { model.info }
-    /// The score threshold in use: `options.minScore`, else the model's.
-    public var minScore: Float { options.minScore ?? model.info.minScore }
+    /// The score threshold in use: `options.minScore`, else the model's calibrated one (its
+    /// verifier's when that is in use).
+    public var minScore: Float { options.minScore ?? verifier?.minScore ?? model.info.minScore }
     /// The input width in use: `options.inputWidth`, else the model's.
     public var inputWidth: Int { options.inputWidth ?? model.info.inputWidth }
+    /// The verifier in use: the model's, unless `options.useVerifier` is false.
+    public var verifier: VerifierInfo? { options.useVerifier ? model.info.verifier : nil }
 
     private var buffers: [UnsafeMutablePointer<Float>] = []
     private var bufferSizes: [Int] = []
@@ -208,15 +215,47 @@ public final class PlateDetector: PlateLocator {
                                        width: w, height: h, degrees: angle)
     }
 
-    /// Detections in frame pixels (floats, unclamped), after NMS, best first.
+    /// Detections in frame pixels (floats, unclamped), after NMS, best first. With a verifier
+    /// (``verifier``), the heat-map peaks scoring at least its `candidateMinScore` are candidates and
+    /// each one's score becomes `detector^(1 - weight) * verifier^weight`; those reaching ``minScore``
+    /// are kept.
     public func detect(in frame: PixelImage) -> [DetectedBox] {
         let (w, h) = inputSize(frameWidth: frame.width, frameHeight: frame.height)
         let out = output(for: frame, width: w, height: h)
         let sx = Float(frame.width) / Float(w), sy = Float(frame.height) / Float(h)
-        let peaks = out.peaks(minScore: minScore, limit: options.maxDetections * 8)
-        return nonMaximumSuppression(peaks, iouThreshold: options.nmsThreshold, limit: options.maxDetections).map {
+        var threshold = verifier?.candidateMinScore ?? minScore
+        if let v = verifier, v.weight < 1 {
+            // The verifier's probability is at most 1, so a peak below minScore^(1 / (1 - weight)) can
+            // never reach minScore: not worth verifying (the slack covers float rounding).
+            threshold = max(threshold, pow(minScore, 1 / (1 - v.weight)) * 0.999)
+        }
+        let peaks = out.peaks(minScore: threshold, limit: options.maxDetections * 8)
+        let boxes = nonMaximumSuppression(peaks, iouThreshold: options.nmsThreshold, limit: options.maxDetections).map {
             DetectedBox(x: $0.x * sx, y: $0.y * sy, width: $0.width * sx, height: $0.height * sy, score: $0.score)
         }
+        guard let v = verifier else { return boxes }
+        var kept: [DetectedBox] = []
+        for var b in boxes {
+            b.score = pow(b.score, 1 - v.weight) * pow(verifierScore(b, in: frame), v.weight)
+            if b.score >= minScore { kept.append(b) }
+        }
+        // Stable: equal scores keep the heat-map order.
+        return kept.enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
+            .map(\.element)
+    }
+
+    /// The verifier's plate probability (0...1) for box `b` of `frame` (frame pixels); 0 when the
+    /// model has no verifier or the box has no pixels inside the frame.
+    public func verifierScore(_ b: DetectedBox, in frame: PixelImage) -> Float {
+        guard let v = model.info.verifier,
+              let rect = Self.pixelRect(b, margin: v.margin, in: frame.bounds) else { return 0 }
+        let input = buffer(0, count: v.inputWidth * v.inputHeight)
+        frame.cropped(to: rect).writePlanar(width: v.inputWidth, height: v.inputHeight, order: .gray,
+                                            mean: v.mean, scale: v.scale, into: input)
+        let (y, gw, gh) = run(model.verifierLayers, planar: input, width: v.inputWidth, height: v.inputHeight)
+        var sum: Float = 0
+        for i in 0..<(gw * gh) { sum += y[i] }
+        return 1 / (1 + exp(-sum / Float(gw * gh)))
     }
 
     /// The raw network output for `frame` resized to `width x height`.
@@ -245,13 +284,21 @@ public final class PlateDetector: PlateLocator {
     var bandFloats = PlateDetector.defaultBandFloats
 
     private func forward(planar input: UnsafeMutablePointer<Float>, width: Int, height: Int) -> DetectorOutput {
+        let (x, w, h) = run(model.layers, planar: input, width: width, height: height)
+        let values = Array(UnsafeBufferPointer(start: x, count: DetectorModel.outputChannels * w * h))
+        return DetectorOutput(gridWidth: w, gridHeight: h, stride: model.info.stride, values: values)
+    }
+
+    /// Runs `layers` on the planar input; returns the last layer's planar output (in one of the
+    /// scratch buffers, valid until the next call) and its width and height.
+    private func run(_ layers: [DetectorConv], planar input: UnsafeMutablePointer<Float>, width: Int,
+                     height: Int) -> (UnsafeMutablePointer<Float>, Int, Int) {
         if openblas_get_num_threads() != Int32(options.threads) { openblas_set_num_threads(Int32(options.threads)) }
         var x = input, w = width, h = height
         var xIsSplit = false  // x already holds the column phases the layer's stride needs
-        let layers = model.layers
         for (i, l) in layers.enumerated() {
             let ow = l.outputSize(w), oh = l.outputSize(h)
-            precondition(ow >= 1 && oh >= 1, "detector input \(width)x\(height) is too small")
+            precondition(ow >= 1 && oh >= 1, "network input \(width)x\(height) is too small")
             let n = ow * oh
             let y = buffer(2 + (i % 2), count: l.outC * n)
             let direct = l.k == 1 && l.stride == 1 && l.padding == 0
@@ -305,8 +352,7 @@ public final class PlateDetector: PlateLocator {
             }
             x = splitOut ?? y; xIsSplit = splitOut != nil; w = ow; h = oh
         }
-        let values = Array(UnsafeBufferPointer(start: x, count: DetectorModel.outputChannels * w * h))
-        return DetectorOutput(gridWidth: w, gridHeight: h, stride: model.info.stride, values: values)
+        return (x, w, h)
     }
 
     /// Each of `rows` rows of `width` floats split into its `stride` column phases, one after the
