@@ -54,18 +54,24 @@ struct DetectEvalTests {
         #expect(!DetectorFlags.isFullFrame(PixelImage(width: 640, height: 120, format: .gray8)))
     }
 
+    /// A temporary folder with the demo's frame at 2 s (`f.jpg`) and `boxes.csv` labelling its plate.
+    func demoFrameFolder() throws -> String {
+        let dir = try CLI.makeTempDir()
+        _ = try CLI.tool(CLI.ffmpeg, ["-nostdin", "-v", "error", "-y", "-ss", "2.0", "-i", CLI.packageRoot + "/streams/demo.mp4",
+                                  "-frames:v", "1", "-q:v", "2", dir + "/f.jpg"])
+        // The plate's box in the 1280x720 frame.
+        try "file,x,y,w,h,text\nf.jpg,556,577,174,46,RTX4D72\n".write(toFile: dir + "/boxes.csv", atomically: true, encoding: .utf8)
+        return dir
+    }
+
     /// `--verify` keeps a detection only when the recognizer reads it: the demo's first plate at
     /// 2 s reads as the 7 characters RTX4D72, so it counts with --min-length 7 and is dropped
     /// with --min-length 8 (and with a confidence floor of 1).
     @Test(.enabled(if: CLI.ready && CLI.latinModelPresent
                    && FileManager.default.fileExists(atPath: CLI.packageRoot + "/models/detector.safetensors")))
     func verifyKeepsOnlyDetectionsTheRecognizerReads() throws {
-        let dir = try CLI.makeTempDir()
+        let dir = try demoFrameFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try CLI.tool(CLI.ffmpeg, ["-nostdin", "-v", "error", "-y", "-ss", "2.0", "-i", CLI.packageRoot + "/streams/demo.mp4",
-                                  "-frames:v", "1", "-q:v", "2", dir + "/f.jpg"])
-        // The plate's box in the 1280x720 frame.
-        try "file,x,y,w,h,text\nf.jpg,556,577,174,46,RTX4D72\n".write(toFile: dir + "/boxes.csv", atomically: true, encoding: .utf8)
         func recallLine(_ extra: [String]) throws -> (line: String, verified: String?) {
             let r = try CLI.platetop(["detect-eval", dir] + extra, timeout: 120)
             #expect(r.status == 0, "stderr: \(r.stderr)")
@@ -91,11 +97,8 @@ struct DetectEvalTests {
     /// score from the heat map's (`--no-detector-verifier`).
     @Test(.enabled(if: CLI.ready && FileManager.default.fileExists(atPath: CLI.packageRoot + "/models/detector.safetensors")))
     func detectionsFileListsEveryDetection() throws {
-        let dir = try CLI.makeTempDir()
+        let dir = try demoFrameFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try CLI.tool(CLI.ffmpeg, ["-nostdin", "-v", "error", "-y", "-ss", "2.0", "-i", CLI.packageRoot + "/streams/demo.mp4",
-                                  "-frames:v", "1", "-q:v", "2", dir + "/f.jpg"])
-        try "file,x,y,w,h,text\nf.jpg,556,577,174,46,RTX4D72\n".write(toFile: dir + "/boxes.csv", atomically: true, encoding: .utf8)
         func rows(_ extra: [String]) throws -> (rows: [[String]], recall: String) {
             let r = try CLI.platetop(["detect-eval", dir, "--thresholds", "0.05", "--detections", dir + "/d.csv"] + extra, timeout: 120)
             #expect(r.status == 0, "stderr: \(r.stderr)")

@@ -27,20 +27,25 @@ import verifier as ver  # noqa: E402
 from safetensors_io import save  # noqa: E402
 
 
+def randomize_bn(model):
+    """Random BN statistics and affine terms (so folding on export is exercised) and head bias."""
+    with torch.no_grad():
+        for mod in model.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.3, 0.3)
+                mod.running_var.uniform_(0.5, 2.0)
+                mod.weight.uniform_(0.5, 1.5)
+                mod.bias.uniform_(-0.2, 0.2)
+        model.head.bias.uniform_(-0.5, 0.5)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(3)
     spec = [(6, 2, 1), (8, 2, 1), (8, 1, 2)] + [(c // 4, s, d) for c, s, d in SPEC[2:]]
     m = DetNet(spec)
-    with torch.no_grad():
-        for mod in m.modules():
-            if isinstance(mod, torch.nn.BatchNorm2d):
-                mod.running_mean.uniform_(-0.3, 0.3)
-                mod.running_var.uniform_(0.5, 2.0)
-                mod.weight.uniform_(0.5, 1.5)
-                mod.bias.uniform_(-0.2, 0.2)
-        m.head.bias.uniform_(-0.5, 0.5)
+    randomize_bn(m)
     m.eval()
     narrow = os.path.join(out, "narrow.safetensors")
     export(m, narrow, name="golden-random")
@@ -55,14 +60,8 @@ def main():
     if diff > 1e-4:
         raise SystemExit(f"widened detector differs from the original by {diff}")
     v = ver.Verifier([(6, 2, 1), (8, 2, 1), (8, 1, 2)])
+    randomize_bn(v)
     with torch.no_grad():
-        for mod in v.modules():
-            if isinstance(mod, torch.nn.BatchNorm2d):
-                mod.running_mean.uniform_(-0.3, 0.3)
-                mod.running_var.uniform_(0.5, 2.0)
-                mod.weight.uniform_(0.5, 1.5)
-                mod.bias.uniform_(-0.2, 0.2)
-        v.head.bias.uniform_(-0.5, 0.5)
         v.head.weight.mul_(10)  # spread the probabilities so a wrong crop shows
     v.eval()
     ver.export(v, os.path.join(out, "detector.safetensors"), os.path.join(out, "verified.safetensors"),
