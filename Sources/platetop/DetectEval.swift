@@ -213,19 +213,16 @@ struct DetectEval: ParsableCommand {
         Output.line("recall by plate width: " + binText.joined(separator: "  "))
         let sorted = times.sorted()
         Output.line("detector time: median \(String(format: "%.1f", sorted[sorted.count / 2])) ms per frame (\(detectorFlags.detectorWidth.map { "width \($0)" } ?? "model width"), 1 thread)")
-        if let detections {
-            do {
-                try (detectionLines.joined(separator: "\n") + "\n").write(toFile: detections, atomically: true, encoding: .utf8)
-            } catch {
-                throw RuntimeFailure("cannot write '\(detections)': \(error.localizedDescription)")
-            }
-        }
-        if let errors {
-            do {
-                try (errorLines.joined(separator: "\n") + "\n").write(toFile: errors, atomically: true, encoding: .utf8)
-            } catch {
-                throw RuntimeFailure("cannot write '\(errors)': \(error.localizedDescription)")
-            }
+        if let detections { try Self.write(detectionLines, to: detections) }
+        if let errors { try Self.write(errorLines, to: errors) }
+    }
+
+    /// Writes `lines` (newline-terminated) to `path`; a failure is a one-line runtime error.
+    static func write(_ lines: [String], to path: String) throws {
+        do {
+            try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw RuntimeFailure("cannot write '\(path)': \(error.localizedDescription)")
         }
     }
 }

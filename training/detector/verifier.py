@@ -161,13 +161,11 @@ def build_val(d, mined_file):
     return np.stack(xs), np.array(det), np.array(ious), len(names), plates
 
 
-def best_rule(det, ver, ious, frames, plates, max_fp=0.05, min_det=0.1):
-    """(recall, fp/frame, weight, threshold, min_det) maximising recall at <= max_fp."""
+def best_rule(det, ver, ious, frames, plates, max_fp=0.05):
+    """(recall, fp/frame, weight, threshold, candidate min score) maximising recall at <= max_fp."""
     best = (0, 0, 0, 0, 0)
     pos = ious >= 0.5
     for md in (0.1, 0.15, 0.2, 0.3):
-        if md < min_det:
-            continue
         for w in (0.0, 0.25, 0.5, 0.75, 1.0):
             comb = np.where(det >= md, det ** (1 - w) * ver ** w, 0)
             order = np.argsort(-comb)
@@ -251,7 +249,7 @@ def main():
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.steps, pct_start=0.05)
     lossf = nn.BCEWithLogitsLoss()
     ema = {k: v.clone() for k, v in model.state_dict().items()} if a.ema > 0 else None
-    shadow = Verifier(parse_spec(a.spec))  # holds the EMA weights for evaluation and export
+    shadow = Verifier(parse_spec(a.spec)) if ema is not None else None  # the EMA weights, for evaluation and export
     vx = torch.from_numpy(VX[:, None].astype(np.float32))
     best = -1
     t0 = time.time()

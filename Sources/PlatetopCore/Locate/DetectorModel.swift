@@ -134,9 +134,8 @@ public struct DetectorModel: Sendable {
             guard (8...512).contains(vw), (8...512).contains(vh) else {
                 throw ModelFileError("detector metadata: verifier input \(vw)x\(vh) outside 8...512")
             }
-            var gw = vw, gh = vh
-            for l in verifierLayers { gw = l.outputSize(gw); gh = l.outputSize(gh) }
-            guard gw >= 1, gh >= 1 else { throw ModelFileError("detector metadata: verifier input \(vw)x\(vh) is too small for its layers") }
+            let grid = Self.walk(verifierLayers, width: vw, height: vh)
+            guard grid.width >= 1, grid.height >= 1 else { throw ModelFileError("detector metadata: verifier input \(vw)x\(vh) is too small for its layers") }
             let margin = try float("platetop.verifier.margin"), weight = try float("platetop.verifier.weight")
             let candidate = try float("platetop.verifier.candidate_min_score")
             let vScale = try float("platetop.verifier.scale")
@@ -151,7 +150,7 @@ public struct DetectorModel: Sendable {
             verifier = VerifierInfo(
                 minScore: vMin, inputWidth: vw, inputHeight: vh, margin: Double(margin), mean: try float("platetop.verifier.mean"), scale: vScale,
                 weight: weight, candidateMinScore: candidate,
-                parameterCount: verifierLayers.reduce(0) { $0 + $1.weight.count + $1.bias.count }, layerCount: verifierLayers.count)
+                parameterCount: Self.parameterCount(verifierLayers), layerCount: verifierLayers.count)
         }
         if let extra = unused.sorted().first {
             throw ModelFileError("tensor '\(extra)': unexpected in a centernet-tiny detector")
@@ -161,7 +160,7 @@ public struct DetectorModel: Sendable {
         info = DetectorInfo(
             name: meta["platetop.name"] ?? "unnamed", description: meta["platetop.description"] ?? "",
             stride: stride, colorOrder: order, mean: mean, scale: scale, inputWidth: inputWidth,
-            minScore: minScore, parameterCount: layers.reduce(0) { $0 + $1.weight.count + $1.bias.count }, layerCount: layers.count,
+            minScore: minScore, parameterCount: Self.parameterCount(layers), layerCount: layers.count,
             verifier: verifier)
     }
 
@@ -211,29 +210,33 @@ public struct DetectorModel: Sendable {
 
     /// Output grid (cells) for an input of `width x height` pixels.
     public func gridSize(width: Int, height: Int) -> (width: Int, height: Int) {
-        var w = width, h = height
-        for l in layers { w = l.outputSize(w); h = l.outputSize(h) }
-        return (w, h)
+        let r = Self.walk(layers, width: width, height: height)
+        return (r.width, r.height)
     }
 
     /// Multiply-adds of the verifier on one candidate (0 without a verifier).
     public var verifierMultiplyAdds: Int {
         guard let v = info.verifier else { return 0 }
-        var w = v.inputWidth, h = v.inputHeight, total = 0
-        for l in verifierLayers {
-            w = l.outputSize(w); h = l.outputSize(h)
-            total += l.outC * l.kk * w * h
-        }
-        return total
+        return Self.walk(verifierLayers, width: v.inputWidth, height: v.inputHeight).multiplyAdds
     }
 
     /// Multiply-adds of one forward pass on a `width x height` input.
     public func multiplyAdds(width: Int, height: Int) -> Int {
+        Self.walk(layers, width: width, height: height).multiplyAdds
+    }
+
+    /// Output size of `layers` on a `width x height` input and the multiply-adds on the way.
+    static func walk(_ layers: [DetectorConv], width: Int, height: Int) -> (width: Int, height: Int, multiplyAdds: Int) {
         var w = width, h = height, total = 0
         for l in layers {
             w = l.outputSize(w); h = l.outputSize(h)
             total += l.outC * l.kk * w * h
         }
-        return total
+        return (w, h, total)
+    }
+
+    /// Learnable values of `layers` (weights and biases).
+    static func parameterCount(_ layers: [DetectorConv]) -> Int {
+        layers.reduce(0) { $0 + $1.weight.count + $1.bias.count }
     }
 }

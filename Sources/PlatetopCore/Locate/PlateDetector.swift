@@ -62,13 +62,16 @@ public struct DetectorOutput: Sendable {
                 let cy = (Float(y) + value(channel: 2, x: x, y: y)) * s
                 let w = exp(min(value(channel: 3, x: x, y: y), 12)) * s
                 let h = exp(min(value(channel: 4, x: x, y: y), 12)) * s
-                found.append(DetectedBox(x: cx - w / 2, y: cy - h / 2, width: w, height: h, score: 1 / (1 + exp(-v))))
+                found.append(DetectedBox(x: cx - w / 2, y: cy - h / 2, width: w, height: h, score: sigmoid(v)))
             }
         }
         found.sort { $0.score > $1.score }
         return Array(found.prefix(max(limit, 0)))
     }
 }
+
+/// The logistic function: a network's logit as a probability.
+@inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
 
 /// Greedy non-maximum suppression: keeps boxes best first, dropping any whose IoU with a kept
 /// box exceeds `iouThreshold`; at most `limit` boxes.
@@ -255,7 +258,7 @@ public final class PlateDetector: PlateLocator {
         let (y, gw, gh) = run(model.verifierLayers, planar: input, width: v.inputWidth, height: v.inputHeight)
         var sum: Float = 0
         for i in 0..<(gw * gh) { sum += y[i] }
-        return 1 / (1 + exp(-sum / Float(gw * gh)))
+        return sigmoid(sum / Float(gw * gh))
     }
 
     /// The raw network output for `frame` resized to `width x height`.
