@@ -95,7 +95,7 @@ struct Bench: ParsableCommand {
             // One candidate box of 8 % of the frame width (a mid-sized plate), as detect(in:) scores it.
             let bw = Float(frame.width) * 0.08, bh = bw / 3.5
             let box = DetectedBox(x: (Float(frame.width) - bw) / 2, y: (Float(frame.height) - bh) / 2, width: bw, height: bh, score: 1)
-            let candidate = time { _ = detector.verifierScore(box, in: frame) }
+            let candidate = time { _ = detector.verify(box, in: frame) }
             let vmacs = detector.model.verifierMultiplyAdds
             print(String(format: "verifier threads=1 input %dx%d, %.1f M multiply-adds per candidate, candidate_ms=%.3f (p10 %.3f) candidates_per_s=%.0f",
                          v.inputWidth, v.inputHeight, Double(vmacs) / 1e6, candidate.median, candidate.p10, 1000 / candidate.median))

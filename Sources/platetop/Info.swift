@@ -44,7 +44,8 @@ struct Info: ParsableCommand {
         if let v = d.verifier {
             let state = detector.verifier == nil ? "off (--no-detector-verifier)" : "on"
             Output.line("  verifier: \(state); \(v.layerCount) layers, parameters: \(v.parameterCount), input \(v.inputWidth)x\(v.inputHeight) grey, "
-                        + "margin \(v.margin), candidates from heat-map score \(v.candidateMinScore), score = detector^\(1 - v.weight) * verifier^\(v.weight)")
+                        + "margin \(v.margin), candidates from heat-map score \(v.candidateMinScore), score = detector^\(1 - v.weight) * verifier^\(v.weight)"
+                        + (v.refinesBoxes ? ", boxes moved to the verifier's" : ""))
             Output.line("  min score: \(detector.minScore) (model's calibrated \(v.minScore) with the verifier, \(d.minScore) without)")
         } else {
             Output.line("  min score: \(detector.minScore) (model's calibrated \(d.minScore))")

@@ -195,16 +195,23 @@ struct DetectorModelValidationTests {
 /// The detector's forward pass (banded im2col, column-phase splits for strided layers, fused
 /// ReLU) against a plain nested-loop convolution, and the frame resize against its formula.
 struct DetectorForwardTests {
-    struct Layer { let inC, outC, k, stride, dilation, padding: Int; let relu: Bool }
+    struct Layer {
+        let inC, outC, kh, kw, stride, dilation, padding: Int; let relu: Bool
+        init(inC: Int, outC: Int, k: Int, kw: Int? = nil, stride: Int, dilation: Int, padding: Int, relu: Bool) {
+            self.inC = inC; self.outC = outC; self.kh = k; self.kw = kw ?? k
+            self.stride = stride; self.dilation = dilation; self.padding = padding; self.relu = relu
+        }
+    }
     /// Strides 2 (first layer: split before it; second: split fused into the first's ReLU pass),
-    /// a dilated layer, a strided 1x1, a stride-3 layer and the 1x1 head.
+    /// a dilated layer, a strided 1x1, a stride-3 layer, a 3x5 (rows x columns) layer and the 1x1 head.
     static let layers = [
         Layer(inC: 3, outC: 6, k: 3, stride: 2, dilation: 1, padding: 1, relu: true),
         Layer(inC: 6, outC: 8, k: 3, stride: 2, dilation: 1, padding: 1, relu: true),
         Layer(inC: 8, outC: 8, k: 3, stride: 1, dilation: 2, padding: 2, relu: true),
         Layer(inC: 8, outC: 7, k: 1, stride: 2, dilation: 1, padding: 0, relu: true),
         Layer(inC: 7, outC: 9, k: 3, stride: 3, dilation: 1, padding: 1, relu: true),
-        Layer(inC: 9, outC: 5, k: 1, stride: 1, dilation: 1, padding: 0, relu: false),
+        Layer(inC: 9, outC: 6, k: 3, kw: 5, stride: 1, dilation: 1, padding: 1, relu: true),
+        Layer(inC: 6, outC: 5, k: 1, stride: 1, dilation: 1, padding: 0, relu: false),
     ]
 
     struct Random {
@@ -217,14 +224,14 @@ struct DetectorForwardTests {
 
     static func weights(_ seed: UInt64) -> [[Float]] {
         var r = Random(s: seed)
-        return layers.map { l in (0..<(l.outC * l.inC * l.k * l.k + l.outC)).map { _ in r.next() * 0.5 } }
+        return layers.map { l in (0..<(l.outC * l.inC * l.kh * l.kw + l.outC)).map { _ in r.next() * 0.5 } }
     }
 
     static func detector(_ w: [[Float]]) throws -> PlateDetector {
         var tensors: [(name: String, shape: [Int], values: [Float])] = []
         for (i, l) in layers.enumerated() {
-            let n = l.outC * l.inC * l.k * l.k
-            tensors.append(("layers.\(i).weight", [l.outC, l.inC, l.k, l.k], Array(w[i][0..<n])))
+            let n = l.outC * l.inC * l.kh * l.kw
+            tensors.append(("layers.\(i).weight", [l.outC, l.inC, l.kh, l.kw], Array(w[i][0..<n])))
             tensors.append(("layers.\(i).bias", [l.outC], Array(w[i][n...])))
         }
         let spec = layers.map { #"{"stride":\#($0.stride),"dilation":\#($0.dilation),"padding":\#($0.padding),"relu":\#($0.relu)}"# }
@@ -236,22 +243,22 @@ struct DetectorForwardTests {
     static func reference(_ input: [Float], width: Int, height: Int, _ w: [[Float]]) -> (values: [Float], w: Int, h: Int) {
         var x = input, iw = width, ih = height
         for (i, l) in layers.enumerated() {
-            let ow = (iw + 2 * l.padding - l.dilation * (l.k - 1) - 1) / l.stride + 1
-            let oh = (ih + 2 * l.padding - l.dilation * (l.k - 1) - 1) / l.stride + 1
+            let ow = (iw + 2 * l.padding - l.dilation * (l.kw - 1) - 1) / l.stride + 1
+            let oh = (ih + 2 * l.padding - l.dilation * (l.kh - 1) - 1) / l.stride + 1
             var y = [Float](repeating: 0, count: l.outC * oh * ow)
-            let bias = l.outC * l.inC * l.k * l.k
+            let bias = l.outC * l.inC * l.kh * l.kw
             for o in 0..<l.outC {
                 for oy in 0..<oh {
                     for ox in 0..<ow {
                         var acc = w[i][bias + o]
                         for c in 0..<l.inC {
-                            for ky in 0..<l.k {
+                            for ky in 0..<l.kh {
                                 let sy = oy * l.stride - l.padding + ky * l.dilation
                                 guard sy >= 0, sy < ih else { continue }
-                                for kx in 0..<l.k {
+                                for kx in 0..<l.kw {
                                     let sx = ox * l.stride - l.padding + kx * l.dilation
                                     guard sx >= 0, sx < iw else { continue }
-                                    acc += w[i][((o * l.inC + c) * l.k + ky) * l.k + kx] * x[(c * ih + sy) * iw + sx]
+                                    acc += w[i][((o * l.inC + c) * l.kh + ky) * l.kw + kx] * x[(c * ih + sy) * iw + sx]
                                 }
                             }
                         }
@@ -270,14 +277,14 @@ struct DetectorForwardTests {
         var r = Random(s: 99)
         let input = (0..<(3 * width * height)).map { _ in r.next() }
         let expected = Self.reference(input, width: width, height: height, w)
-        #expect(expected.w == 7 && expected.h == 5)
+        #expect(expected.w == 5 && expected.h == 5)
         #expect((expected.values.map(abs).max() ?? 0) > 0.5)
         let detector = try Self.detector(w)
         let whole = detector.output(planarInput: input, width: width, height: height)
         detector.bandFloats = 1  // one output row per band in every layer
         let banded = detector.output(planarInput: input, width: width, height: height)
         for out in [whole, banded] {
-            #expect(out.gridWidth == 7 && out.gridHeight == 5)
+            #expect(out.gridWidth == 5 && out.gridHeight == 5)
             let diff = zip(out.values, expected.values).map { abs($0 - $1) }.max() ?? .infinity
             #expect(out.values.count == expected.values.count && diff < 1e-4, "max abs diff \(diff)")
         }
@@ -403,6 +410,51 @@ struct DetectorVerifierTests {
         #expect(strict.detect(in: f).map(\.x) == [a.x])
     }
 
+    /// A verifier with five outputs: the logit of `verifierTensors` and constant box fractions
+    /// (left, top, right, bottom of the crop) from the biases.
+    static func boxTensors(_ f: [Float]) -> [(name: String, shape: [Int], values: [Float])] {
+        [("verifier.layers.0.weight", [5, 1, 1, 1], [1, 0, 0, 0, 0]), ("verifier.layers.0.bias", [5], [-1] + f)]
+    }
+
+    @Test func boxRefiningVerifierMovesAndDeduplicatesBoxes() throws {
+        let f = Self.frame()
+        let heatTensors = DetectorFixtures.oneByOne(logW: log(10), logH: log(4))
+        func detector(_ fractions: [Float], nms: Float = 0.3) throws -> PlateDetector {
+            try PlateDetector(model: DetectorFixtures.model(heatTensors + Self.boxTensors(fractions), Self.meta(weight: 0.5)),
+                              options: .init(minScore: 0.1, nmsThreshold: nms))
+        }
+        // Crops as in combinesDetectorAndVerifierScores: A (6, 5, 30, 12), B (36, 15, 28, 12).
+        let pA = Self.expected(PixelRect(x: 6, y: 5, width: 30, height: 12), in: f)
+        let pB = Self.expected(PixelRect(x: 36, y: 15, width: 28, height: 12), in: f)
+        let inner = try detector([0.25, 0.2, 0.75, 0.8])
+        let v = try #require(inner.info.verifier)
+        #expect(v.refinesBoxes && v.parameterCount == 10)
+        let heatOnly = try PlateDetector(model: DetectorFixtures.model(heatTensors, DetectorFixtures.metadata()))
+        #expect(heatOnly.info.verifier == nil)
+        let a = DetectedBox(x: 11, y: 7, width: 20, height: 8, score: 1)
+        let verdict = inner.verify(a, in: f)
+        #expect(abs(verdict.probability - pA) < 1e-5 && abs(inner.verifierScore(a, in: f) - pA) < 1e-5)
+        let moved = try #require(verdict.box)
+        #expect(abs(moved.x - 13.5) < 1e-4 && abs(moved.y - 7.4) < 1e-4 && abs(moved.width - 15) < 1e-4 && abs(moved.height - 7.2) < 1e-4)
+        // detect(in:) returns the moved boxes with the combined scores, best first.
+        let both = inner.detect(in: f)
+        #expect(both.count == 2)
+        let heatA = 1 / (1 + exp(-15.5)) as Float, heatB = 1 / (1 + exp(-2)) as Float
+        #expect(abs(both[0].score - (heatA * pA).squareRoot()) < 1e-5 && abs(both[1].score - (heatB * pB).squareRoot()) < 1e-5)
+        #expect(abs(both[0].x - 13.5) < 1e-4 && abs(both[1].x - 43) < 1e-4 && abs(both[1].y - 17.4) < 1e-4 && abs(both[1].width - 14) < 1e-4)
+        #expect(try inner.locate(in: f).map(\.box) == [PixelRect(x: 13, y: 7, width: 16, height: 8), PixelRect(x: 43, y: 17, width: 14, height: 8)])
+        // Fractions far outside the crops move both boxes onto one region (IoU 0.385): NMS keeps A only,
+        // unless its threshold is above that overlap.
+        let wide: [Float] = [-1, -2, 2, 3]
+        let merged = try detector(wide).detect(in: f)
+        #expect(merged.count == 1 && abs(merged[0].x + 24) < 1e-4 && abs(merged[0].width - 90) < 1e-4)
+        #expect(try detector(wide, nms: 0.5).detect(in: f).count == 2)
+        // A box with right < left is no box: the heat map's box stays.
+        let inverted = try detector([0.75, 0.2, 0.25, 0.8])
+        #expect(inverted.verify(a, in: f).box == nil)
+        #expect(inverted.detect(in: f).map(\.x) == [11, 41])
+    }
+
     @Test func verifierErrorsNameTheTensorOrKey() {
         let good = DetectorFixtures.oneByOne(logW: 0, logH: 0)
         func message(_ t: [(name: String, shape: [Int], values: [Float])], _ m: [String: String]) -> String? {
@@ -420,10 +472,10 @@ struct DetectorVerifierTests {
         #expect(message(good + Self.verifierTensors, m) == "detector metadata: verifier input 4x8 outside 8...512")
         let twoOut: [(name: String, shape: [Int], values: [Float])] = [
             ("verifier.layers.0.weight", [2, 1, 1, 1], [1, 1]), ("verifier.layers.0.bias", [2], [0, 0])]
-        #expect(message(good + twoOut, Self.meta(weight: 0.5))?.contains("the last layer needs 1") == true)
+        #expect(message(good + twoOut, Self.meta(weight: 0.5))?.contains("the last layer needs 1 or 5") == true)
         let rgbIn: [(name: String, shape: [Int], values: [Float])] = [
             ("verifier.layers.0.weight", [1, 3, 1, 1], [1, 1, 1]), ("verifier.layers.0.bias", [1], [0])]
-        #expect(message(good + rgbIn, Self.meta(weight: 0.5))?.hasPrefix("tensor 'verifier.layers.0.weight': shape [1, 3, 1, 1], expected [out, 1, k, k]") == true)
+        #expect(message(good + rgbIn, Self.meta(weight: 0.5))?.hasPrefix("tensor 'verifier.layers.0.weight': shape [1, 3, 1, 1], expected [out, 1, kh, kw]") == true)
     }
 
     /// training/detector/make_golden.py's verified.safetensors: Swift's verifier probabilities equal
@@ -452,5 +504,21 @@ struct DetectorVerifierTests {
             #expect(abs(s - p) < 1e-4, "box \(i): Swift \(s), PyTorch \(p)")
         }
         #expect(Set(probs.values.map { Int($0 * 100) }).count == probs.values.count)  // distinct: a wrong crop would show
+
+        // The box-head verifier (a dense last layer, 4x12 kernel over the last grid): probability and moved box.
+        let boxed = try PlateDetector(modelPath: dir + "/boxed.safetensors")
+        #expect(boxed.info.verifier?.refinesBoxes == true && boxed.info.verifier?.layerCount == 4)
+        let outputs = try #require(golden.tensors["boxed_outputs"])
+        #expect(outputs.shape == [probs.values.count, 5])
+        for i in 0..<outputs.shape[0] {
+            let b = DetectedBox(x: boxes.values[4 * i], y: boxes.values[4 * i + 1], width: boxes.values[4 * i + 2],
+                                height: boxes.values[4 * i + 3], score: 1)
+            let e = Array(outputs.values[(5 * i)..<(5 * i + 5)])
+            let v = boxed.verify(b, in: frame)
+            let m = try #require(v.box, "box \(i): no box")
+            let diff = zip([v.probability, m.x, m.y, m.width, m.height], e).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(diff < 1e-3, "box \(i): Swift \([v.probability, m.x, m.y, m.width, m.height]), PyTorch \(e)")
+        }
+        #expect(Set(outputs.values.enumerated().filter { $0.offset % 5 == 0 }.map { Int($0.element * 100) }).count == outputs.shape[0])
     }
 }

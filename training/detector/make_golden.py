@@ -12,6 +12,9 @@ It also writes OUT_DIR/verified.safetensors: that detector plus a small random v
 (verifier.py's layout, random BN statistics), and in golden.safetensors a random RGB `frame`
 [H, W, 3] (values 0..255), boxes `verifier_boxes` [n, 4] (x, y, w, h in frame pixels, some
 running past the frame's edge) and the verifier's plate probabilities `verifier_probs` [n].
+OUT_DIR/boxed.safetensors has a verifier with the box head instead (`verifier.py --box`: a dense
+last layer, 5 outputs); golden `boxed_outputs` [n, 5] holds its probability and the plate box in
+frame pixels (x, y, w, h) for the same boxes.
 """
 import os
 import sys
@@ -74,9 +77,25 @@ def main():
     with torch.no_grad():
         probs = [torch.sigmoid(v(torch.from_numpy(ver.verifier_input(gray, tuple(float(t) for t in b))[None, None]))).item()
                  for b in boxes]
+    vb = ver.Verifier([(6, 2, 1), (8, 2, 1), (8, 1, 2)], box=True)
+    randomize_bn(vb)
+    with torch.no_grad():
+        vb.head.weight.mul_(3)
+        vb.head.bias[1:] = torch.tensor([0.2, 0.25, 0.8, 0.75])  # boxes near the crop's plate area
+    vb.eval()
+    ver.export(vb, os.path.join(out, "detector.safetensors"), os.path.join(out, "boxed.safetensors"),
+               (0.0, 0.0, 0.5, 0.4, 0.2), 0, 0)
+    boxed = []
+    for b in boxes:
+        b = tuple(float(t) for t in b)
+        with torch.no_grad():
+            o = vb(torch.from_numpy(ver.verifier_input(gray, b)[None, None]))[0].numpy().astype(np.float64)
+        rect = ver.crop_rect(b, ver.MARGIN, gray.shape[1], gray.shape[0])
+        boxed.append([1 / (1 + np.exp(-o[0]))] + list(ver.box_from_fractions(rect, o[1:])))
     save(os.path.join(out, "golden.safetensors"),
          {"input": x[0].numpy().astype(np.float32), "output": y[0].numpy().astype(np.float32),
-          "frame": frame.astype(np.float32), "verifier_boxes": boxes, "verifier_probs": np.array(probs, np.float32)})
+          "frame": frame.astype(np.float32), "verifier_boxes": boxes, "verifier_probs": np.array(probs, np.float32),
+          "boxed_outputs": np.array(boxed, np.float32)})
     print(tuple(y.shape))
 
 

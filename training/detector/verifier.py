@@ -20,10 +20,16 @@ detector on the training frames (the candidates the Swift engine really produces
 candidates with IoU >= 0.5 to a labelled plate and every labelled plate with its box jittered
 (so plates the detector scores low are learnt too), negatives are candidates with IoU < 0.25.
 Photometric jitter per sample (and optionally horizontal flips, `--flip`); `--ema` evaluates and
-exports a moving average of the weights.  Every --eval-every steps the combined rule is scored on the
+exports a moving average of the weights.  With `--box` the head is a dense layer (a conv whose kernel
+covers the last grid) with five outputs: the plate logit and the plate's box as fractions of the
+crop (left, top, right, bottom), learnt with an L1 loss on the plates; the Swift engine moves every
+kept candidate to that box and suppresses duplicates again, so `--pos-iou 0.3` candidates (boxed
+too loosely for IoU 0.5) become plates and `--wide-copies` adds widely jittered plate boxes to learn
+from.  Every --eval-every steps the combined rule is scored on the
 validation candidates (`--val-mined`): a candidate is kept when `det^(1-w) * ver^w` reaches a
 threshold; the best (w, threshold) is the highest recall at <= 0.05 false positives per frame
-(recall counted over the labelled plates, IoU >= 0.5).  The best checkpoint is written into a
+(recall counted over the labelled plates, IoU >= 0.5 of the moved box, duplicates suppressed at
+IoU 0.3 and counted as false positives, as `platetop detect-eval` counts them).  The best checkpoint is written into a
 copy of --detector as `verifier.layers.<i>.*` tensors and `platetop.verifier.*` metadata
 (OUT/detector.safetensors); the Swift engine reads the same keys.
 """
@@ -54,24 +60,41 @@ MARGIN = 0.25
 SPEC = [(16, 2, 1), (32, 2, 1), (48, 2, 1), (64, 1, 1)]
 
 
-class Verifier(nn.Module):
-    """Same conv + BN + ReLU layout as detnet.DetNet (so detnet.folded_layers exports it), one
-    output channel, averaged over the cells."""
+def grid_size(spec, w=IN_W, h=IN_H):
+    """Cells after the 3x3 convs of `spec` (padding = dilation) on a w x h input."""
+    for (_, s, _) in spec:
+        w, h = (w - 1) // s + 1, (h - 1) // s + 1
+    return w, h
 
-    def __init__(self, spec=SPEC):
+
+class Verifier(nn.Module):
+    """Same conv + BN + ReLU layout as detnet.DetNet (so detnet.folded_layers exports it).
+
+    Without `box`: a 1x1 conv to one logit per cell, averaged over the cells; forward gives [N]
+    logits.  With `box`: the head is one conv whose kernel covers the whole last grid (a dense
+    layer) with 5 outputs: the plate logit and the plate's box as fractions of the crop (left, top,
+    right, bottom); forward gives [N, 5]."""
+
+    def __init__(self, spec=SPEC, box=False):
         spec = [tuple(l) for l in spec]
         super().__init__()
         self.spec = spec
+        self.box = box
         layers, c = [], 1
         for (o, s, d) in spec:
             layers.append(nn.Sequential(nn.Conv2d(c, o, 3, s, padding=d, dilation=d, bias=False),
                                         nn.BatchNorm2d(o), nn.ReLU(inplace=True)))
             c = o
         self.body = nn.Sequential(*layers)
-        self.head = nn.Conv2d(c, 1, 1)
+        if box:
+            gw, gh = grid_size(spec)
+            self.head = nn.Conv2d(c, 5, (gh, gw))
+        else:
+            self.head = nn.Conv2d(c, 1, 1)
 
     def forward(self, x):
-        return self.head(self.body(x)).mean(dim=(1, 2, 3))
+        y = self.head(self.body(x)).mean(dim=(2, 3))
+        return y if self.box else y[:, 0]
 
 
 def crop_rect(box, margin, fw, fh):
@@ -94,6 +117,29 @@ def verifier_input(gray, box, margin=MARGIN):
     return (resize_bilinear(gray[y0:y1, x0:x1], IN_W, IN_H) - MEAN) * SCALE
 
 
+def box_target(rect, plate):
+    """The plate box (x, y, w, h) as fractions of crop rect (x0, y0, x1, y1): left, top, right, bottom."""
+    x0, y0, x1, y1 = rect
+    rw, rh = x1 - x0, y1 - y0
+    x, y, w, h = plate[:4]
+    return ((x - x0) / rw, (y - y0) / rh, (x + w - x0) / rw, (y + h - y0) / rh)
+
+
+def box_from_fractions(rect, f):
+    """The inverse of `box_target`: fractions of crop rect -> (x, y, w, h) in frame pixels."""
+    x0, y0, x1, y1 = rect
+    rw, rh = x1 - x0, y1 - y0
+    return (x0 + f[0] * rw, y0 + f[1] * rh, (f[2] - f[0]) * rw, (f[3] - f[1]) * rh)
+
+
+def iou(a, b):
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
 def load_gray(path):
     return rgb_to_gray(cv2.cvtColor(cv2.imread(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB))
 
@@ -114,72 +160,122 @@ def jittered(rng, box, shift=(0.08, 0.15), scale=0.15):
     return cx - w * sw / 2, cy - h * sh / 2, w * sw, h * sh
 
 
-def build_train(dirs, mined_files, rng, jitter_copies=2, mined_copies=0, pos_iou=0.5, neg_iou=0.25):
-    """Inputs and labels: every mined candidate (plus `mined_copies` jittered copies of it) with
-    IoU >= pos_iou (plate) or < neg_iou (not), and `jitter_copies` jittered copies of every
-    labelled plate."""
-    xs, ys = [], []
+def build_train(dirs, mined_files, rng, jitter_copies=2, mined_copies=0, pos_iou=0.5, neg_iou=0.25,
+                wide_copies=0):
+    """Inputs, labels and box targets: every mined candidate (plus `mined_copies` jittered copies
+    of it) with IoU >= pos_iou (plate) or < neg_iou (not), `jitter_copies` jittered copies of every
+    labelled plate and `wide_copies` more with a wide jitter (boxes a box head must correct).
+    Targets are the best-overlapping plate as fractions of the crop (`box_target`), NaN for
+    non-plates."""
+    xs, ys, ts = [], [], []
+    nan = (np.nan,) * 4
+
+    def add(gray, b, label, plate):
+        r = crop_rect(b, MARGIN, gray.shape[1], gray.shape[0])
+        if r is None:
+            return
+        xs.append(((resize_bilinear(gray[r[1]:r[3], r[0]:r[2]], IN_W, IN_H) - MEAN) * SCALE).astype(np.float16))
+        ys.append(label)
+        ts.append(box_target(r, plate) if plate is not None else nan)
+
     for d, m in zip(dirs, mined_files):
         boxes, dets = read_boxes(d), read_mined(m)
         for name in sorted(boxes):
             gray = load_gray(os.path.join(d, name))
-            for (x, y, w, h, score, iou) in dets.get(name, []):
-                if iou >= pos_iou:
-                    label = 1.0
-                elif iou < neg_iou:
-                    label = 0.0
+            plates = boxes[name]
+            for (x, y, w, h, score, _) in dets.get(name, []):
+                best = max(plates, key=lambda p: iou((x, y, w, h), p), default=None)
+                o = iou((x, y, w, h), best) if best is not None else 0.0
+                if o >= pos_iou:
+                    label, plate = 1.0, best
+                elif o < neg_iou:
+                    label, plate = 0.0, None
                 else:
                     continue
                 for k in range(1 + mined_copies):
                     b = (x, y, w, h) if k == 0 else jittered(rng, (x, y, w, h), (0.05, 0.08), 0.08)
-                    v = verifier_input(gray, b)
-                    if v is not None:
-                        xs.append(v.astype(np.float16)); ys.append(label)
-            for (x, y, w, h, _) in boxes[name]:
+                    add(gray, b, label, plate)
+            for p in plates:
                 for _ in range(jitter_copies):
-                    v = verifier_input(gray, jittered(rng, (x, y, w, h)))
-                    if v is not None:
-                        xs.append(v.astype(np.float16)); ys.append(1.0)
-    return np.stack(xs), np.array(ys, np.float32)
+                    add(gray, jittered(rng, p[:4]), 1.0, p)
+                for _ in range(wide_copies):
+                    add(gray, jittered(rng, p[:4], (0.25, 0.35), 0.35), 1.0, p)
+    return np.stack(xs), np.array(ys, np.float32), np.array(ts, np.float32)
 
 
-def build_val(d, mined_file):
-    """Candidates of the validation frames: inputs, detector scores, best IoUs, frame index."""
-    boxes, dets = read_boxes(d), read_mined(mined_file)
-    xs, det, ious, frame = [], [], [], []
-    names = sorted(boxes)
-    plates = sum(len(boxes[n]) for n in names)
-    for fi, name in enumerate(names):
-        if name not in dets:
-            continue
-        gray = load_gray(os.path.join(d, name))
-        for (x, y, w, h, score, iou) in dets[name]:
-            v = verifier_input(gray, (x, y, w, h))
-            if v is None:
-                v = np.zeros((IN_H, IN_W), np.float32)
-            xs.append(v); det.append(score); ious.append(iou); frame.append(fi)
-    return np.stack(xs), np.array(det), np.array(ious), len(names), plates
+class ValSet:
+    """The validation frames' candidates (`detect-eval --detections` rows): verifier inputs,
+    heat-map scores, boxes, crop rects and frame indices, with every frame's labelled plates."""
 
-
-def best_rule(det, ver, ious, frames, plates, max_fp=0.05):
-    """(recall, fp/frame, weight, threshold, candidate min score) maximising recall at <= max_fp."""
-    best = (0, 0, 0, 0, 0)
-    pos = ious >= 0.5
-    for md in (0.1, 0.15, 0.2, 0.3):
-        for w in (0.0, 0.25, 0.5, 0.75, 1.0):
-            comb = np.where(det >= md, det ** (1 - w) * ver ** w, 0)
-            order = np.argsort(-comb)
-            tp = np.cumsum(pos[order]); fp = np.cumsum(~pos[order])
-            ok = fp <= max_fp * frames
-            ok &= comb[order] > 0
-            if not ok.any():
+    def __init__(self, d, mined_file):
+        boxes, dets = read_boxes(d), read_mined(mined_file)
+        xs, det, cand, rects, frame = [], [], [], [], []
+        names = sorted(boxes)
+        self.truth = [[p[:4] for p in boxes[n]] for n in names]
+        for fi, name in enumerate(names):
+            if name not in dets:
                 continue
-            i = np.nonzero(ok)[0].max()
-            # the threshold sits at this candidate's combined score: ties below are excluded
-            rec = tp[i] / plates
-            if rec > best[0]:
-                best = (rec, fp[i] / frames, w, float(comb[order][i]), md)
-    return best
+            gray = load_gray(os.path.join(d, name))
+            for (x, y, w, h, score, _) in dets[name]:
+                r = crop_rect((x, y, w, h), MARGIN, gray.shape[1], gray.shape[0])
+                v = verifier_input(gray, (x, y, w, h))
+                xs.append(v if v is not None else np.zeros((IN_H, IN_W), np.float32))
+                det.append(score); cand.append((x, y, w, h)); rects.append(r); frame.append(fi)
+        self.x, self.det, self.boxes, self.rects, self.frame = np.stack(xs), np.array(det), cand, rects, frame
+        self.frames, self.plates = len(names), sum(len(t) for t in self.truth)
+
+    def refined(self, fractions):
+        """Candidate boxes moved to the box head's output (fractions [n, 4]); the candidates as they are
+        when None."""
+        if fractions is None:
+            return self.boxes
+        return [box_from_fractions(r, f) if r is not None else b for b, r, f in zip(self.boxes, self.rects, fractions)]
+
+    def outcomes(self, comb, boxes, nms=0.3, match=0.5):
+        """Candidates best combined score first, as the Swift engine keeps them (a box overlapping a
+        better kept one of its frame by more than `nms` is dropped): (order, is-plate) with each kept
+        candidate matched to its frame's best-overlapping unmatched plate at IoU >= `match`."""
+        kept = [[] for _ in range(self.frames)]
+        matched = [set() for _ in range(self.frames)]
+        order, hit = [], []
+        for i in np.argsort(-comb, kind="stable"):
+            if comb[i] <= 0:
+                break
+            f, b = self.frame[i], boxes[i]
+            if any(iou(b, k) > nms for k in kept[f]):
+                continue
+            kept[f].append(b)
+            best, bi = match, -1
+            for j, t in enumerate(self.truth[f]):
+                o = iou(b, t)
+                if j not in matched[f] and o >= best:
+                    best, bi = o, j
+            if bi >= 0:
+                matched[f].add(bi)
+            order.append(i); hit.append(bi >= 0)
+        return np.array(order, int), np.array(hit, bool)
+
+    def best_rule(self, ver, fractions=None, max_fp=0.05):
+        """(recall, fp/frame, weight, threshold, candidate min score) maximising recall at <= max_fp
+        false positives per frame."""
+        best = (0, 0, 0, 0, 0)
+        boxes = self.refined(fractions)
+        for md in (0.1, 0.15, 0.2, 0.3):
+            for w in (0.0, 0.25, 0.5, 0.75, 1.0):
+                comb = np.where(self.det >= md, self.det ** (1 - w) * ver ** w, 0)
+                order, hit = self.outcomes(comb, boxes)
+                if len(order) == 0:
+                    continue
+                tp, fp = np.cumsum(hit), np.cumsum(~hit)
+                ok = fp <= max_fp * self.frames
+                if not ok.any():
+                    continue
+                i = np.nonzero(ok)[0].max()
+                # the threshold sits at this candidate's combined score: ties below are excluded
+                rec = tp[i] / self.plates
+                if rec > best[0]:
+                    best = (rec, fp[i] / self.frames, w, float(comb[order[i]]), md)
+        return best
 
 
 def export(model, detector_path, out_path, rule, steps, samples):
@@ -203,8 +299,9 @@ def export(model, detector_path, out_path, rule, steps, samples):
         "platetop.verifier.candidate_min_score": repr(float(md)),
         "platetop.verifier.training_steps": str(steps),
         "platetop.verifier.training_samples": str(samples),
-        # the combined score's calibrated threshold (platetop.min_score stays the heat map's own)
-        "platetop.verifier.min_score": repr(round(float(thr), 3)),
+        # the combined score's calibrated threshold (platetop.min_score stays the heat map's own),
+        # rounded up so that the candidate below it stays out
+        "platetop.verifier.min_score": repr(float(np.ceil(thr * 1000) / 1000)),
     })
     save(out_path, tensors, meta)
 
@@ -228,6 +325,13 @@ def main():
     ap.add_argument("--flip", type=float, default=0.0, help="probability of a horizontal flip per sample")
     ap.add_argument("--ema", type=float, default=0.0, help="evaluate and export an exponential moving average "
                     "of the weights with this decay (0: the weights themselves)")
+    ap.add_argument("--box", action="store_true", help="a dense head that also gives the plate's box in the crop; "
+                    "the Swift engine moves each kept candidate to it")
+    ap.add_argument("--box-weight", type=float, default=2.0, help="weight of the box head's L1 loss (fractions of the crop)")
+    ap.add_argument("--wide-copies", type=int, default=0, help="copies of every labelled plate with a wide jitter "
+                    "(shift 25 %% / 35 %%, size 35 %%), for the box head")
+    ap.add_argument("--pos-iou", type=float, default=0.5, help="mined candidates overlapping a plate this much are plates")
+    ap.add_argument("--neg-iou", type=float, default=0.25, help="mined candidates overlapping every plate less are not")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -237,25 +341,29 @@ def main():
     cache = os.path.join(a.out, "train.npz")
     if os.path.exists(cache):
         z = np.load(cache); X, Y = z["x"], z["y"]
+        T = z["t"] if "t" in z else np.full((len(Y), 4), np.nan, np.float32)
     else:
-        X, Y = build_train(a.train.split(","), a.mined.split(","), rng, mined_copies=a.mined_copies)
-        np.savez(cache, x=X, y=Y)
-    VX, vdet, vious, vframes, vplates = build_val(a.val, a.val_mined)
-    print(f"train samples {len(Y)} ({int(Y.sum())} plates), val candidates {len(vdet)} in {vframes} frames "
-          f"({vplates} plates), built in {time.time() - t0:.0f} s", flush=True)
-    print("val detector alone:", best_rule(vdet, np.ones_like(vdet), vious, vframes, vplates), flush=True)
-    model = Verifier(parse_spec(a.spec))
+        X, Y, T = build_train(a.train.split(","), a.mined.split(","), rng, mined_copies=a.mined_copies,
+                              pos_iou=a.pos_iou, neg_iou=a.neg_iou, wide_copies=a.wide_copies)
+        np.savez(cache, x=X, y=Y, t=T)
+    val = ValSet(a.val, a.val_mined)
+    print(f"train samples {len(Y)} ({int(Y.sum())} plates), val candidates {len(val.det)} in {val.frames} frames "
+          f"({val.plates} plates), built in {time.time() - t0:.0f} s", flush=True)
+    print("val detector alone:", val.best_rule(np.ones_like(val.det)), flush=True)
+    spec = parse_spec(a.spec)
+    model = Verifier(spec, box=a.box)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.steps, pct_start=0.05)
     lossf = nn.BCEWithLogitsLoss()
     ema = {k: v.clone() for k, v in model.state_dict().items()} if a.ema > 0 else None
-    shadow = Verifier(parse_spec(a.spec)) if ema is not None else None  # the EMA weights, for evaluation and export
-    vx = torch.from_numpy(VX[:, None].astype(np.float32))
+    shadow = Verifier(spec, box=a.box) if ema is not None else None  # the EMA weights, for evaluation and export
+    vx = torch.from_numpy(val.x[:, None].astype(np.float32))
     best = -1
     t0 = time.time()
     for step in range(1, a.steps + 1):
         idx = rng.integers(0, len(Y), a.batch)
         x = X[idx].astype(np.float32)
+        t = T[idx].copy()
         # photometric jitter in normalised units: gain, offset, noise
         x = x * rng.uniform(0.7, 1.3, (a.batch, 1, 1)) + rng.uniform(-0.4, 0.4, (a.batch, 1, 1))
         x = x + rng.normal(0, 1, x.shape) * rng.uniform(0, 0.08, (a.batch, 1, 1))
@@ -263,8 +371,14 @@ def main():
         if a.flip > 0:
             flip = rng.random(a.batch) < a.flip
             x[flip] = x[flip][:, :, ::-1]
-        logit = model(torch.from_numpy(x[:, None].astype(np.float32)))
+            t[flip] = np.stack([1 - t[flip][:, 2], t[flip][:, 1], 1 - t[flip][:, 0], t[flip][:, 3]], 1)
+        out = model(torch.from_numpy(x[:, None].astype(np.float32)))
+        logit = out[:, 0] if a.box else out
         loss = lossf(logit, torch.from_numpy(Y[idx]))
+        if a.box:
+            has = torch.from_numpy(~np.isnan(t[:, 0]))
+            if has.any():
+                loss = loss + a.box_weight * (out[has, 1:] - torch.from_numpy(t[has.numpy()])).abs().mean()
         opt.zero_grad(); loss.backward(); opt.step(); sched.step()
         if ema is not None:
             with torch.no_grad():
@@ -284,8 +398,9 @@ def main():
                 judged = model
             judged.eval()
             with torch.no_grad():
-                ver = torch.cat([torch.sigmoid(judged(vx[i:i + 512])) for i in range(0, len(vx), 512)]).numpy()
-            rule = best_rule(vdet, ver, vious, vframes, vplates)
+                y = torch.cat([judged(vx[i:i + 512]) for i in range(0, len(vx), 512)]).numpy()
+            ver, fractions = (y[:, 0], y[:, 1:]) if a.box else (y, None)
+            rule = val.best_rule(1 / (1 + np.exp(-ver)), fractions)
             tag = ""
             if rule[0] > best:
                 best = rule[0]
@@ -295,7 +410,6 @@ def main():
             model.train()
             print(f"{time.strftime('%H:%M:%S')} EVAL step {step}: recall {rule[0]:.4f} at {rule[1]:.4f} fp/frame "
                   f"(weight {rule[2]}, threshold {rule[3]:.3f}, candidates >= {rule[4]}){tag}", flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -27,8 +27,10 @@ public struct DetectorInfo: Sendable, Equatable {
 ///
 /// Candidates are the heat-map peaks scoring at least `candidateMinScore`; each one's crop is its
 /// box grown by `margin` of its size on each side, resized (half-pixel bilinear, grey) to
-/// `inputWidth x inputHeight` and normalised `(v - mean) * scale`; the network's one-channel
-/// output averaged over its cells is the plate logit. The candidate's final score is
+/// `inputWidth x inputHeight` and normalised `(v - mean) * scale`; the network's output averaged
+/// over its cells has one channel, the plate logit, or five (``refinesBoxes``): the plate logit and
+/// the plate's box as fractions of the crop (left, top, right, bottom), which replaces the
+/// heat map's box of a kept candidate. The candidate's final score is
 /// `detector^(1 - weight) * verifier^weight`, compared with `minScore` (the calibrated threshold
 /// of that combined score; the file's `platetop.min_score` stays the heat map's own threshold).
 public struct VerifierInfo: Sendable, Equatable {
@@ -42,17 +44,21 @@ public struct VerifierInfo: Sendable, Equatable {
     public var candidateMinScore: Float
     public var parameterCount: Int
     public var layerCount: Int
+    /// The network also gives the plate's box inside the crop (five output channels, not one).
+    public var refinesBoxes: Bool = false
 }
 
-/// One convolution of the detector: square kernel `k`, zero padding, stride and dilation;
-/// `weight` is `[outC][inC * k * k]` (im2col row order `c, ky, kx`).
+/// One convolution of the detector: kernel `kh x kw` (rows x columns; square in the heat map, the
+/// whole last grid in a verifier's dense head), zero padding, stride and dilation;
+/// `weight` is `[outC][inC * kh * kw]` (im2col row order `c, ky, kx`).
 struct DetectorConv: Sendable {
-    let outC: Int, inC: Int, k: Int, stride: Int, dilation: Int, padding: Int, relu: Bool
+    let outC: Int, inC: Int, kh: Int, kw: Int, stride: Int, dilation: Int, padding: Int, relu: Bool
     let weight: [Float]
     let bias: [Float]
-    var kk: Int { inC * k * k }
+    var kk: Int { inC * kh * kw }
 
-    func outputSize(_ n: Int) -> Int { (n + 2 * padding - dilation * (k - 1) - 1) / stride + 1 }
+    func outputWidth(_ n: Int) -> Int { (n + 2 * padding - dilation * (kw - 1) - 1) / stride + 1 }
+    func outputHeight(_ n: Int) -> Int { (n + 2 * padding - dilation * (kh - 1) - 1) / stride + 1 }
 }
 
 /// A validated plate detector (architecture "centernet-tiny", version 1): a list of plain
@@ -60,7 +66,7 @@ struct DetectorConv: Sendable {
 /// centre offset x and y inside the cell (in cells), log(width / stride), log(height / stride).
 ///
 /// Layers come from `platetop.layers` (a JSON list of `{stride, dilation, padding, relu}`) with
-/// tensors `layers.<i>.weight` `[out, in, k, k]` and `layers.<i>.bias` `[out]`. Every problem
+/// tensors `layers.<i>.weight` `[out, in, kh, kw]` and `layers.<i>.bias` `[out]`. Every problem
 /// throws a one-line ``ModelFileError`` naming the tensor or metadata key.
 public struct DetectorModel: Sendable {
     public let info: DetectorInfo
@@ -120,7 +126,7 @@ public struct DetectorModel: Sendable {
 
         var unused = Set(file.tensors.keys)
         let layers = try Self.layers(in: file, metaKey: "platetop.layers", prefix: "layers.", inputChannels: channels,
-                                     outputChannels: Self.outputChannels, unused: &unused)
+                                     outputChannels: [Self.outputChannels], unused: &unused)
         let totalStride = layers.reduce(1) { $0 * $1.stride }
         guard totalStride == stride else {
             throw ModelFileError("detector metadata: stride \(stride) but the layers' strides multiply to \(totalStride)")
@@ -129,7 +135,7 @@ public struct DetectorModel: Sendable {
         var verifierLayers: [DetectorConv] = []
         if meta["platetop.verifier.layers"] != nil {
             verifierLayers = try Self.layers(in: file, metaKey: "platetop.verifier.layers", prefix: "verifier.layers.",
-                                             inputChannels: 1, outputChannels: 1, unused: &unused)
+                                             inputChannels: 1, outputChannels: [1, 5], unused: &unused)
             let vw = try int("platetop.verifier.input_width"), vh = try int("platetop.verifier.input_height")
             guard (8...512).contains(vw), (8...512).contains(vh) else {
                 throw ModelFileError("detector metadata: verifier input \(vw)x\(vh) outside 8...512")
@@ -150,7 +156,8 @@ public struct DetectorModel: Sendable {
             verifier = VerifierInfo(
                 minScore: vMin, inputWidth: vw, inputHeight: vh, margin: Double(margin), mean: try float("platetop.verifier.mean"), scale: vScale,
                 weight: weight, candidateMinScore: candidate,
-                parameterCount: Self.parameterCount(verifierLayers), layerCount: verifierLayers.count)
+                parameterCount: Self.parameterCount(verifierLayers), layerCount: verifierLayers.count,
+                refinesBoxes: verifierLayers.last?.outC == 5)
         }
         if let extra = unused.sorted().first {
             throw ModelFileError("tensor '\(extra)': unexpected in a centernet-tiny detector")
@@ -165,10 +172,10 @@ public struct DetectorModel: Sendable {
     }
 
     /// The convolutions listed by metadata `metaKey` (a JSON list of `{stride, dilation, padding, relu}`)
-    /// with tensors `<prefix><i>.weight` / `.bias`; the last one has `outputChannels` and no ReLU.
+    /// with tensors `<prefix><i>.weight` / `.bias`; the last one has one of `outputChannels` and no ReLU.
     /// Names of the tensors used are removed from `unused`.
     private static func layers(in file: SafeTensorsFile, metaKey: String, prefix: String, inputChannels: Int,
-                               outputChannels: Int, unused: inout Set<String>) throws -> [DetectorConv] {
+                               outputChannels: [Int], unused: inout Set<String>) throws -> [DetectorConv] {
         struct LayerSpec: Decodable { let stride: Int; let dilation: Int; let padding: Int; let relu: Bool }
         guard let layersJSON = file.metadata[metaKey] else { throw ModelFileError("detector metadata: missing \"\(metaKey)\"") }
         guard let specs = try? JSONDecoder().decode([LayerSpec].self, from: Data(layersJSON.utf8)) else {
@@ -185,13 +192,14 @@ public struct DetectorModel: Sendable {
                 throw ModelFileError("detector metadata: \(metaKey) layer \(i) has stride \(s.stride), dilation \(s.dilation), padding \(s.padding) (need 1...4, 1...16, 0...32)")
             }
             guard let w = file.tensors[wName] else { throw ModelFileError("tensor '\(wName)': missing") }
-            guard w.shape.count == 4, w.shape[1] == inC, w.shape[2] == w.shape[3], w.shape[0] > 0, w.shape[2] > 0, w.shape[2] % 2 == 1 else {
-                throw ModelFileError("tensor '\(wName)': shape \(w.shape), expected [out, \(inC), k, k] with odd k")
+            guard w.shape.count == 4, w.shape[1] == inC, w.shape[0] > 0, (1...64).contains(w.shape[2]), (1...64).contains(w.shape[3]) else {
+                throw ModelFileError("tensor '\(wName)': shape \(w.shape), expected [out, \(inC), kh, kw] with kernel sides 1...64")
             }
             let outC = w.shape[0]
             if i == specs.count - 1 {
-                guard outC == outputChannels else {
-                    throw ModelFileError("tensor '\(wName)': \(outC) output channels, the last layer needs \(outputChannels)")
+                guard outputChannels.contains(outC) else {
+                    let need = outputChannels.map(String.init).joined(separator: " or ")
+                    throw ModelFileError("tensor '\(wName)': \(outC) output channels, the last layer needs \(need)")
                 }
                 guard !s.relu else { throw ModelFileError("detector metadata: the last layer of \(metaKey) must not have relu") }
             }
@@ -201,8 +209,8 @@ public struct DetectorModel: Sendable {
                 throw ModelFileError("tensor '\(t.name)': non-finite values")
             }
             unused.remove(wName); unused.remove(bName)
-            layers.append(DetectorConv(outC: outC, inC: inC, k: w.shape[2], stride: s.stride, dilation: s.dilation,
-                                       padding: s.padding, relu: s.relu, weight: w.values, bias: b.values))
+            layers.append(DetectorConv(outC: outC, inC: inC, kh: w.shape[2], kw: w.shape[3], stride: s.stride,
+                                       dilation: s.dilation, padding: s.padding, relu: s.relu, weight: w.values, bias: b.values))
             inC = outC
         }
         return layers
@@ -229,7 +237,7 @@ public struct DetectorModel: Sendable {
     static func walk(_ layers: [DetectorConv], width: Int, height: Int) -> (width: Int, height: Int, multiplyAdds: Int) {
         var w = width, h = height, total = 0
         for l in layers {
-            w = l.outputSize(w); h = l.outputSize(h)
+            w = l.outputWidth(w); h = l.outputHeight(h)
             total += l.outC * l.kk * w * h
         }
         return (w, h, total)

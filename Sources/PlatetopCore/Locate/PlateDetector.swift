@@ -221,7 +221,8 @@ public final class PlateDetector: PlateLocator {
     /// Detections in frame pixels (floats, unclamped), after NMS, best first. With a verifier
     /// (``verifier``), the heat-map peaks scoring at least its `candidateMinScore` are candidates and
     /// each one's score becomes `detector^(1 - weight) * verifier^weight`; those reaching ``minScore``
-    /// are kept.
+    /// are kept, moved to the verifier's box when it gives one (``VerifierInfo/refinesBoxes``) and
+    /// suppressed again with NMS (two candidates of one plate can move onto the same box).
     public func detect(in frame: PixelImage) -> [DetectedBox] {
         let (w, h) = inputSize(frameWidth: frame.width, frameHeight: frame.height)
         let out = output(for: frame, width: w, height: h)
@@ -238,27 +239,58 @@ public final class PlateDetector: PlateLocator {
         }
         guard let v = verifier else { return boxes }
         var kept: [DetectedBox] = []
-        for var b in boxes {
-            b.score = pow(b.score, 1 - v.weight) * pow(verifierScore(b, in: frame), v.weight)
-            if b.score >= minScore { kept.append(b) }
+        for b in boxes {
+            let verdict = verify(b, in: frame)
+            var k = verdict.box ?? b
+            k.score = pow(b.score, 1 - v.weight) * pow(verdict.probability, v.weight)
+            if k.score >= minScore { kept.append(k) }
         }
         // Stable: equal scores keep the heat-map order.
-        return kept.enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
-            .map(\.element)
+        let ranked = kept.enumerated().sorted {
+            $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset
+        }.map(\.element)
+        return v.refinesBoxes ? nonMaximumSuppression(ranked, iouThreshold: options.nmsThreshold) : ranked
+    }
+
+    /// What the verifier says about one candidate: its plate probability and, when the verifier
+    /// refines boxes, the plate's box in frame pixels (score 0).
+    public struct Verdict: Sendable, Equatable {
+        public var probability: Float
+        public var box: DetectedBox?
+
+        public init(probability: Float, box: DetectedBox? = nil) {
+            self.probability = probability; self.box = box
+        }
     }
 
     /// The verifier's plate probability (0...1) for box `b` of `frame` (frame pixels); 0 when the
     /// model has no verifier or the box has no pixels inside the frame.
     public func verifierScore(_ b: DetectedBox, in frame: PixelImage) -> Float {
+        verify(b, in: frame).probability
+    }
+
+    /// The verifier's ``Verdict`` on box `b` of `frame` (frame pixels): probability 0 and no box
+    /// when the model has no verifier or the box has no pixels inside the frame.
+    public func verify(_ b: DetectedBox, in frame: PixelImage) -> Verdict {
         guard let v = model.info.verifier,
-              let rect = Self.pixelRect(b, margin: v.margin, in: frame.bounds) else { return 0 }
+              let rect = Self.pixelRect(b, margin: v.margin, in: frame.bounds) else { return Verdict(probability: 0) }
         let input = buffer(0, count: v.inputWidth * v.inputHeight)
         frame.cropped(to: rect).writePlanar(width: v.inputWidth, height: v.inputHeight, order: .gray,
                                             mean: v.mean, scale: v.scale, into: input)
         let (y, gw, gh) = run(model.verifierLayers, planar: input, width: v.inputWidth, height: v.inputHeight)
-        var sum: Float = 0
-        for i in 0..<(gw * gh) { sum += y[i] }
-        return sigmoid(sum / Float(gw * gh))
+        let cells = gw * gh
+        func mean(_ channel: Int) -> Float {
+            var sum: Float = 0
+            for i in 0..<cells { sum += y[channel * cells + i] }
+            return sum / Float(cells)
+        }
+        let probability = sigmoid(mean(0))
+        guard v.refinesBoxes else { return Verdict(probability: probability) }
+        // Left, top, right, bottom as fractions of the crop.
+        let rx = Float(rect.x), ry = Float(rect.y), rw = Float(rect.width), rh = Float(rect.height)
+        let x0 = rx + mean(1) * rw, y0 = ry + mean(2) * rh, x1 = rx + mean(3) * rw, y1 = ry + mean(4) * rh
+        guard x1 > x0, y1 > y0 else { return Verdict(probability: probability) }
+        return Verdict(probability: probability, box: DetectedBox(x: x0, y: y0, width: x1 - x0, height: y1 - y0, score: 0))
     }
 
     /// The raw network output for `frame` resized to `width x height`.
@@ -300,18 +332,20 @@ public final class PlateDetector: PlateLocator {
         var x = input, w = width, h = height
         var xIsSplit = false  // x already holds the column phases the layer's stride needs
         for (i, l) in layers.enumerated() {
-            let ow = l.outputSize(w), oh = l.outputSize(h)
+            let ow = l.outputWidth(w), oh = l.outputHeight(h)
             precondition(ow >= 1 && oh >= 1, "network input \(width)x\(height) is too small")
             let n = ow * oh
             let y = buffer(2 + (i % 2), count: l.outC * n)
-            let direct = l.k == 1 && l.stride == 1 && l.padding == 0
+            // A 1x1 conv, or a kernel covering the whole unpadded input (a dense layer), reads its
+            // input as the im2col matrix itself.
+            let direct = l.padding == 0 && ((l.kh == 1 && l.kw == 1 && l.stride == 1) || (l.kh == h && l.kw == w && !xIsSplit))
             let inStarts = Self.phaseStarts(width: w, stride: l.stride)
             let rows = direct || l.stride == 1 || xIsSplit ? UnsafePointer(x)
                 : splitPhases(x, rows: l.inC * h, width: w, stride: l.stride, starts: inStarts)
             // A strided next layer gets its input split into phases by this layer's ReLU pass,
             // while the band is still in the cache.
             let nextStride = i + 1 < layers.count ? layers[i + 1].stride : 1
-            let splitOut: UnsafeMutablePointer<Float>? = nextStride > 1 && layers[i + 1].k > 1
+            let splitOut: UnsafeMutablePointer<Float>? = nextStride > 1 && (layers[i + 1].kh > 1 || layers[i + 1].kw > 1)
                 ? buffer(5 + (i % 2), count: l.outC * n) : nil
             let bandRows = direct ? oh : max(1, min(oh, bandFloats / (l.kk * ow)))
             let col = direct ? x : buffer(1, count: l.kk * bandRows * ow)
@@ -380,19 +414,19 @@ public final class PlateDetector: PlateLocator {
         (0...s).map { r in (0..<r).reduce(0) { $0 + (w - $1 + s - 1) / s } }
     }
 
-    /// Output rows `rows` of the im2col matrix, `col[(c*k + ky)*k + kx][(oy - rows.lowerBound)*ow + ox]
+    /// Output rows `rows` of the im2col matrix, `col[(c*kh + ky)*kw + kx][(oy - rows.lowerBound)*ow + ox]
     /// = x[c][oy*s - p + ky*d][ox*s - p + kx*d]` (0 outside); for a stride s > 1, `x` is the
     /// ``splitPhases(_:rows:width:stride:starts:)`` copy of the input and `starts` its
     /// ``phaseStarts(width:stride:)``.
     private func im2col(_ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, conv l: DetectorConv,
                         phaseStarts starts: [Int], rows: Range<Int>, ow: Int, into col: UnsafeMutablePointer<Float>) {
-        let k = l.k, s = l.stride, d = l.dilation, p = l.padding
+        let kh = l.kh, kw = l.kw, s = l.stride, d = l.dilation, p = l.padding
         let bn = rows.count * ow
         for c in 0..<channels {
             let plane = x + c * h * w
-            for ky in 0..<k {
-                for kx in 0..<k {
-                    let dst = col + ((c * k + ky) * k + kx) * bn
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    let dst = col + ((c * kh + ky) * kw + kx) * bn
                     let offX = kx * d - p
                     // Valid output columns: 0 <= ox*s + offX < w.
                     let ox0 = offX >= 0 ? 0 : (-offX + s - 1) / s
