@@ -48,7 +48,7 @@ import torch.nn as nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)  # first: train.py here, not ../train.py
-from train import read_boxes  # noqa: E402  (before detnet, which puts ../ first on the path)
+from train import iou, read_boxes  # noqa: E402  (before detnet, which puts ../ first on the path)
 from detnet import folded_layers, format_spec, parse_spec  # noqa: E402
 from preprocess import resize_bilinear, rgb_to_gray  # noqa: E402
 from safetensors_io import load, save  # noqa: E402
@@ -130,14 +130,6 @@ def box_from_fractions(rect, f):
     x0, y0, x1, y1 = rect
     rw, rh = x1 - x0, y1 - y0
     return (x0 + f[0] * rw, y0 + f[1] * rh, (f[2] - f[0]) * rw, (f[3] - f[1]) * rh)
-
-
-def iou(a, b):
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def load_gray(path):
