@@ -87,10 +87,9 @@ def main():
                (0.0, 0.0, 0.5, 0.4, 0.2), 0, 0)
     boxed = []
     for b in boxes:
-        b = tuple(float(t) for t in b)
+        rect, inp = ver.crop_input(gray, tuple(float(t) for t in b))
         with torch.no_grad():
-            o = vb(torch.from_numpy(ver.verifier_input(gray, b)[None, None]))[0].numpy().astype(np.float64)
-        rect = ver.crop_rect(b, ver.MARGIN, gray.shape[1], gray.shape[0])
+            o = vb(torch.from_numpy(inp[None, None]))[0].numpy().astype(np.float64)
         boxed.append([1 / (1 + np.exp(-o[0]))] + list(ver.box_from_fractions(rect, o[1:])))
     save(os.path.join(out, "golden.safetensors"),
          {"input": x[0].numpy().astype(np.float32), "output": y[0].numpy().astype(np.float32),

@@ -108,13 +108,19 @@ def crop_rect(box, margin, fw, fh):
     return int(x0), int(y0), int(x1), int(y1)
 
 
-def verifier_input(gray, box, margin=MARGIN):
-    """grey uint8 frame [H, W] + box (x, y, w, h) -> float32 [IN_H, IN_W] normalised, or None."""
+def crop_input(gray, box, margin=MARGIN):
+    """grey uint8 frame [H, W] + box (x, y, w, h) -> (crop rect (x0, y0, x1, y1), float32 [IN_H, IN_W]
+    normalised), or (None, None) when the crop has fewer than 2x2 pixels."""
     r = crop_rect(box, margin, gray.shape[1], gray.shape[0])
     if r is None:
-        return None
+        return None, None
     x0, y0, x1, y1 = r
-    return (resize_bilinear(gray[y0:y1, x0:x1], IN_W, IN_H) - MEAN) * SCALE
+    return r, (resize_bilinear(gray[y0:y1, x0:x1], IN_W, IN_H) - MEAN) * SCALE
+
+
+def verifier_input(gray, box, margin=MARGIN):
+    """The verifier's input for `box` (`crop_input` without the rect), or None."""
+    return crop_input(gray, box, margin)[1]
 
 
 def box_target(rect, plate):
@@ -163,10 +169,10 @@ def build_train(dirs, mined_files, rng, jitter_copies=2, mined_copies=0, pos_iou
     nan = (np.nan,) * 4
 
     def add(gray, b, label, plate):
-        r = crop_rect(b, MARGIN, gray.shape[1], gray.shape[0])
+        r, v = crop_input(gray, b)
         if r is None:
             return
-        xs.append(((resize_bilinear(gray[r[1]:r[3], r[0]:r[2]], IN_W, IN_H) - MEAN) * SCALE).astype(np.float16))
+        xs.append(v.astype(np.float16))
         ys.append(label)
         ts.append(box_target(r, plate) if plate is not None else nan)
 
@@ -209,8 +215,7 @@ class ValSet:
                 continue
             gray = load_gray(os.path.join(d, name))
             for (x, y, w, h, score, _) in dets[name]:
-                r = crop_rect((x, y, w, h), MARGIN, gray.shape[1], gray.shape[0])
-                v = verifier_input(gray, (x, y, w, h))
+                r, v = crop_input(gray, (x, y, w, h))
                 xs.append(v if v is not None else np.zeros((IN_H, IN_W), np.float32))
                 det.append(score); cand.append((x, y, w, h)); rects.append(r); frame.append(fi)
         self.x, self.det, self.boxes, self.rects, self.frame = np.stack(xs), np.array(det), cand, rects, frame

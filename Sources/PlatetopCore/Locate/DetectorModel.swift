@@ -75,6 +75,8 @@ public struct DetectorModel: Sendable {
     let verifierLayers: [DetectorConv]
     /// Output channels of the last layer.
     public static let outputChannels = 5
+    /// Output channels of a verifier that also gives the plate's box (logit + left, top, right, bottom).
+    static let verifierBoxOutputs = 5
 
     public init(contentsOf path: String) throws {
         try self.init(file: try SafeTensorsFile(contentsOf: path))
@@ -135,7 +137,7 @@ public struct DetectorModel: Sendable {
         var verifierLayers: [DetectorConv] = []
         if meta["platetop.verifier.layers"] != nil {
             verifierLayers = try Self.layers(in: file, metaKey: "platetop.verifier.layers", prefix: "verifier.layers.",
-                                             inputChannels: 1, outputChannels: [1, 5], unused: &unused)
+                                             inputChannels: 1, outputChannels: [1, Self.verifierBoxOutputs], unused: &unused)
             let vw = try int("platetop.verifier.input_width"), vh = try int("platetop.verifier.input_height")
             guard (8...512).contains(vw), (8...512).contains(vh) else {
                 throw ModelFileError("detector metadata: verifier input \(vw)x\(vh) outside 8...512")
@@ -157,7 +159,7 @@ public struct DetectorModel: Sendable {
                 minScore: vMin, inputWidth: vw, inputHeight: vh, margin: Double(margin), mean: try float("platetop.verifier.mean"), scale: vScale,
                 weight: weight, candidateMinScore: candidate,
                 parameterCount: Self.parameterCount(verifierLayers), layerCount: verifierLayers.count,
-                refinesBoxes: verifierLayers.last?.outC == 5)
+                refinesBoxes: verifierLayers.last?.outC == Self.verifierBoxOutputs)
         }
         if let extra = unused.sorted().first {
             throw ModelFileError("tensor '\(extra)': unexpected in a centernet-tiny detector")

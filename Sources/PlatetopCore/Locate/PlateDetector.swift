@@ -74,7 +74,7 @@ public struct DetectorOutput: Sendable {
 @inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
 
 /// Greedy non-maximum suppression: keeps boxes best first, dropping any whose IoU with a kept
-/// box exceeds `iouThreshold`; at most `limit` boxes.
+/// box exceeds `iouThreshold`; at most `limit` boxes. Equal scores keep their input order.
 public func nonMaximumSuppression(_ boxes: [DetectedBox], iouThreshold: Float, limit: Int = .max) -> [DetectedBox] {
     var kept: [DetectedBox] = []
     for b in boxes.sorted(by: { $0.score > $1.score }) {
@@ -245,11 +245,9 @@ public final class PlateDetector: PlateLocator {
             k.score = pow(b.score, 1 - v.weight) * pow(verdict.probability, v.weight)
             if k.score >= minScore { kept.append(k) }
         }
-        // Stable: equal scores keep the heat-map order.
-        let ranked = kept.enumerated().sorted {
-            $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset
-        }.map(\.element)
-        return v.refinesBoxes ? nonMaximumSuppression(ranked, iouThreshold: options.nmsThreshold) : ranked
+        // Best combined score first (Swift's sort is stable: equal scores keep the heat-map order).
+        // Unmoved boxes passed NMS already, so this only drops moved boxes that landed on a better one.
+        return nonMaximumSuppression(kept, iouThreshold: options.nmsThreshold)
     }
 
     /// What the verifier says about one candidate: its plate probability and, when the verifier
