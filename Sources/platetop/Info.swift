@@ -25,6 +25,8 @@ struct Info: ParsableCommand {
         try describeDetector()
         Output.line("themes: \(ThemeLoader.searchDirectories(executablePath: CommandLine.arguments[0]).joined(separator: ":"))")
         Output.line("ffmpeg: \(FFmpegVersion.libavformat)")
+        let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? ""
+        Output.line("blas: OpenBLAS, \(BLASKernels.loadedCore) kernels\(forced)")
     }
 
     /// The full-frame detector that commands without --roi would use, with these flags applied.
@@ -45,7 +47,8 @@ struct Info: ParsableCommand {
             let state = detector.verifier == nil ? "off (--no-detector-verifier)" : "on"
             Output.line("  verifier: \(state); \(v.layerCount) layers, parameters: \(v.parameterCount), input \(v.inputWidth)x\(v.inputHeight) grey, "
                         + "margin \(v.margin), candidates from heat-map score \(v.candidateMinScore), score = detector^\(1 - v.weight) * verifier^\(v.weight)"
-                        + (v.refinesBoxes ? ", boxes moved to the verifier's" : ""))
+                        + (v.refinesBoxes ? ", boxes moved to the verifier's" : "")
+                        + (v.recheckMinScore.map { ", moved boxes from score \($0) verified again" } ?? ""))
             Output.line("  min score: \(detector.minScore) (model's calibrated \(v.minScore) with the verifier, \(d.minScore) without)")
         } else {
             Output.line("  min score: \(detector.minScore) (model's calibrated \(d.minScore))")

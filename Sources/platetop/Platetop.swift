@@ -17,6 +17,7 @@ struct Platetop: ParsableCommand {
 
     /// Runs a subcommand; runtime failures print one line `platetop: …` to stderr and exit 1.
     static func main() {
+        BLASKernels.reexecWithBetterKernelsIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()

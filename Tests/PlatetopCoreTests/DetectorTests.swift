@@ -455,6 +455,50 @@ struct DetectorVerifierTests {
         #expect(inverted.detect(in: f).map(\.x) == [11, 41])
     }
 
+    /// `platetop.verifier.recheck_min_score`: a moved candidate scoring at least that is verified again
+    /// around its moved box, and that second probability gives its score; the box does not move again.
+    @Test func recheckScoresMovedBoxesWithASecondLook() throws {
+        // `frame()` plus a green band (no red: no heat) at x >= 56, so that B's crops see it too.
+        var px = Self.frame().pixels
+        for y in 0..<32 { for x in 56..<64 { px[(y * 64 + x) * 3 + 1] = 255 } }
+        let f = PixelImage(width: 64, height: 32, format: .rgb24, pixels: px)
+        // The box head puts the plate in the right half of each crop.
+        let tensors = DetectorFixtures.oneByOne(logW: log(10), logH: log(4)) + Self.boxTensors([0.5, 0.2, 1, 0.8])
+        func detector(recheck: Float?) throws -> PlateDetector {
+            var m = Self.meta(weight: 0.5)
+            m["platetop.verifier.recheck_min_score"] = recheck.map { String($0) }
+            return try PlateDetector(model: DetectorFixtures.model(tensors, m), options: .init(minScore: 0.1))
+        }
+        let heatA = 1 / (1 + exp(-15.5)) as Float, heatB = 1 / (1 + exp(-2)) as Float
+        // First looks as in combinesDetectorAndVerifierScores: crops A (6, 5, 30, 12), B (36, 15, 28, 12).
+        let pA = Self.expected(PixelRect(x: 6, y: 5, width: 30, height: 12), in: f)
+        let pB = Self.expected(PixelRect(x: 36, y: 15, width: 28, height: 12), in: f)
+        let firstA = (heatA * pA).squareRoot(), firstB = (heatB * pB).squareRoot()
+        let single = try detector(recheck: nil)
+        let once = single.detect(in: f)
+        #expect(single.info.verifier?.recheckMinScore == nil && once.count == 2)
+        #expect(abs(once[0].score - firstA) < 1e-5 && abs(once[1].score - firstB) < 1e-5)
+        // Second looks: 25 % margin crops of the moved boxes (A's now reaches into the black, B's
+        // sees more of the band).
+        let movedA = DetectedBox(x: 21, y: 7.4, width: 15, height: 7.2, score: 0)
+        let movedB = DetectedBox(x: 50, y: 17.4, width: 14, height: 7.2, score: 0)
+        let pA2 = Self.expected(try #require(PlateDetector.pixelRect(movedA, margin: 0.25, in: f.bounds)), in: f)
+        let pB2 = Self.expected(try #require(PlateDetector.pixelRect(movedB, margin: 0.25, in: f.bounds)), in: f)
+        #expect(pA2 < pA - 0.01 && pB2 > pB + 0.01, "\(pA) \(pA2) \(pB) \(pB2)")
+        // Both first scores reach 0.2: both are looked at again and scored by the second look.
+        let twice = try detector(recheck: 0.2)
+        #expect(twice.info.verifier?.recheckMinScore == 0.2 && firstB >= 0.2)
+        let both = twice.detect(in: f)
+        #expect(both.count == 2)
+        #expect(abs(both[0].score - (heatA * pA2).squareRoot()) < 1e-5 && abs(both[1].score - (heatB * pB2).squareRoot()) < 1e-5)
+        // The boxes stay where the first look moved them.
+        #expect(abs(both[0].x - movedA.x) < 1e-4 && abs(both[0].y - movedA.y) < 1e-4 && abs(both[0].width - movedA.width) < 1e-4)
+        #expect(abs(both[1].x - movedB.x) < 1e-4 && abs(both[1].height - movedB.height) < 1e-4)
+        // A gate between B's first score and A's: only A gets the second look.
+        let onlyA = try detector(recheck: (firstA + firstB) / 2).detect(in: f)
+        #expect(onlyA.count == 2 && abs(onlyA[0].score - (heatA * pA2).squareRoot()) < 1e-5 && abs(onlyA[1].score - firstB) < 1e-5)
+    }
+
     @Test func verifierErrorsNameTheTensorOrKey() {
         let good = DetectorFixtures.oneByOne(logW: 0, logH: 0)
         func message(_ t: [(name: String, shape: [Int], values: [Float])], _ m: [String: String]) -> String? {
@@ -473,6 +517,11 @@ struct DetectorVerifierTests {
         let twoOut: [(name: String, shape: [Int], values: [Float])] = [
             ("verifier.layers.0.weight", [2, 1, 1, 1], [1, 1]), ("verifier.layers.0.bias", [2], [0, 0])]
         #expect(message(good + twoOut, Self.meta(weight: 0.5))?.contains("the last layer needs 1 or 5") == true)
+        m = Self.meta(weight: 0.5); m["platetop.verifier.recheck_min_score"] = "1"
+        #expect(message(good + Self.boxTensors([0, 0, 1, 1]), m) == "detector metadata: verifier recheck_min_score 1.0 must be between 0 and 1")
+        m["platetop.verifier.recheck_min_score"] = "0.3"
+        #expect(message(good + Self.boxTensors([0, 0, 1, 1]), m) == nil)
+        #expect(message(good + Self.verifierTensors, m) == "detector metadata: verifier recheck_min_score needs a verifier with a box head (5 outputs)")
         let rgbIn: [(name: String, shape: [Int], values: [Float])] = [
             ("verifier.layers.0.weight", [1, 3, 1, 1], [1, 1, 1]), ("verifier.layers.0.bias", [1], [0])]
         #expect(message(good + rgbIn, Self.meta(weight: 0.5))?.hasPrefix("tensor 'verifier.layers.0.weight': shape [1, 3, 1, 1], expected [out, 1, kh, kw]") == true)

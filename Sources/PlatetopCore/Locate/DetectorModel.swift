@@ -46,6 +46,12 @@ public struct VerifierInfo: Sendable, Equatable {
     public var layerCount: Int
     /// The network also gives the plate's box inside the crop (five output channels, not one).
     public var refinesBoxes: Bool = false
+    /// With a box head (``refinesBoxes``): a candidate whose combined score reaches this is looked at
+    /// a second time, cropped around the box it moved to, and that second probability replaces the
+    /// first in its score (`platetop.verifier.recheck_min_score`; nil: one look). The heat map's box
+    /// of a small plate is often off by a good part of the plate, so the first crop is off-centre;
+    /// the second one is centred the way the verifier saw most plates in training.
+    public var recheckMinScore: Float? = nil
 }
 
 /// One convolution of the detector: kernel `kh x kw` (rows x columns; square in the heat map, the
@@ -155,11 +161,23 @@ public struct DetectorModel: Sendable {
             guard vScale != 0 else { throw ModelFileError("detector metadata: verifier scale is 0") }
             let vMin = try float("platetop.verifier.min_score")
             guard vMin > 0, vMin < 1 else { throw ModelFileError("detector metadata: verifier min_score \(vMin) must be between 0 and 1") }
+            let refines = verifierLayers.last?.outC == Self.verifierBoxOutputs
+            var recheck: Float?
+            if meta["platetop.verifier.recheck_min_score"] != nil {
+                let r = try float("platetop.verifier.recheck_min_score")
+                guard r > 0, r < 1 else {
+                    throw ModelFileError("detector metadata: verifier recheck_min_score \(r) must be between 0 and 1")
+                }
+                guard refines else {
+                    throw ModelFileError("detector metadata: verifier recheck_min_score needs a verifier with a box head (\(Self.verifierBoxOutputs) outputs)")
+                }
+                recheck = r
+            }
             verifier = VerifierInfo(
                 minScore: vMin, inputWidth: vw, inputHeight: vh, margin: Double(margin), mean: try float("platetop.verifier.mean"), scale: vScale,
                 weight: weight, candidateMinScore: candidate,
                 parameterCount: Self.parameterCount(verifierLayers), layerCount: verifierLayers.count,
-                refinesBoxes: verifierLayers.last?.outC == Self.verifierBoxOutputs)
+                refinesBoxes: refines, recheckMinScore: recheck)
         }
         if let extra = unused.sorted().first {
             throw ModelFileError("tensor '\(extra)': unexpected in a centernet-tiny detector")

@@ -222,7 +222,9 @@ public final class PlateDetector: PlateLocator {
     /// (``verifier``), the heat-map peaks scoring at least its `candidateMinScore` are candidates and
     /// each one's score becomes `detector^(1 - weight) * verifier^weight`; those reaching ``minScore``
     /// are kept, moved to the verifier's box when it gives one (``VerifierInfo/refinesBoxes``) and
-    /// suppressed again with NMS (two candidates of one plate can move onto the same box).
+    /// suppressed again with NMS (two candidates of one plate can move onto the same box). With
+    /// ``VerifierInfo/recheckMinScore``, a moved candidate scoring at least that is verified again at
+    /// its new box and scored with that second probability (the box stays where the first look put it).
     public func detect(in frame: PixelImage) -> [DetectedBox] {
         let (w, h) = inputSize(frameWidth: frame.width, frameHeight: frame.height)
         let out = output(for: frame, width: w, height: h)
@@ -243,6 +245,9 @@ public final class PlateDetector: PlateLocator {
             let verdict = verify(b, in: frame)
             var k = verdict.box ?? b
             k.score = pow(b.score, 1 - v.weight) * pow(verdict.probability, v.weight)
+            if let recheck = v.recheckMinScore, verdict.box != nil, k.score >= recheck {
+                k.score = pow(b.score, 1 - v.weight) * pow(verify(k, in: frame).probability, v.weight)
+            }
             if k.score >= minScore { kept.append(k) }
         }
         // Best combined score first (Swift's sort is stable: equal scores keep the heat-map order).
