@@ -32,6 +32,12 @@ threshold; the best (w, threshold) is the highest recall at <= 0.05 false positi
 IoU 0.3 and counted as false positives, as `platetop detect-eval` counts them).  The best checkpoint is written into a
 copy of --detector as `verifier.layers.<i>.*` tensors and `platetop.verifier.*` metadata
 (OUT/detector.safetensors); the Swift engine reads the same keys.
+
+`--init FILE` fine-tunes the verifier of an exported detector file instead of training a new one
+(BN-free, its own layout).  `--second-look GATE` mirrors the Swift engine's second look
+(`platetop.verifier.recheck_min_score`): validation candidates whose first combined score reaches
+GATE are scored by the verifier on the crop around their moved box, and training gets crops around
+the moved boxes of the --init verifier (`--second-look-train-gate`, `--second-look-copies`).
 """
 import argparse
 import csv
@@ -75,15 +81,15 @@ class Verifier(nn.Module):
     layer) with 5 outputs: the plate logit and the plate's box as fractions of the crop (left, top,
     right, bottom); forward gives [N, 5]."""
 
-    def __init__(self, spec=SPEC, box=False):
+    def __init__(self, spec=SPEC, box=False, bn=True):
         spec = [tuple(l) for l in spec]
         super().__init__()
         self.spec = spec
         self.box = box
         layers, c = [], 1
         for (o, s, d) in spec:
-            layers.append(nn.Sequential(nn.Conv2d(c, o, 3, s, padding=d, dilation=d, bias=False),
-                                        nn.BatchNorm2d(o), nn.ReLU(inplace=True)))
+            layers.append(nn.Sequential(nn.Conv2d(c, o, 3, s, padding=d, dilation=d, bias=not bn),
+                                        nn.BatchNorm2d(o) if bn else nn.Identity(), nn.ReLU(inplace=True)))
             c = o
         self.body = nn.Sequential(*layers)
         if box:
@@ -138,6 +144,87 @@ def box_from_fractions(rect, f):
     return (x0 + f[0] * rw, y0 + f[1] * rh, (f[2] - f[0]) * rw, (f[3] - f[1]) * rh)
 
 
+def load_exported_verifier(path):
+    """A BN-free Verifier (plain convs with biases, as exported) holding the verifier of an exported
+    detector file, for fine-tuning the shipped one (`--init`); box head when the file has one."""
+    tensors, meta = load(path)
+    layers = json.loads(meta["platetop.verifier.layers"])
+    n = len(layers) - 1
+    spec = [(int(tensors[f"verifier.layers.{i}.weight"].shape[0]), l["stride"], l["dilation"])
+            for i, l in enumerate(layers[:-1])]
+    box = int(tensors[f"verifier.layers.{n}.weight"].shape[0]) == 5
+    model = Verifier(spec, box=box, bn=False)
+    with torch.no_grad():
+        for i, seq in enumerate(model.body):
+            seq[0].weight.copy_(torch.from_numpy(np.array(tensors[f"verifier.layers.{i}.weight"])))
+            seq[0].bias.copy_(torch.from_numpy(np.array(tensors[f"verifier.layers.{i}.bias"])))
+        model.head.weight.copy_(torch.from_numpy(np.array(tensors[f"verifier.layers.{n}.weight"])))
+        model.head.bias.copy_(torch.from_numpy(np.array(tensors[f"verifier.layers.{n}.bias"])))
+    return model
+
+
+def looks(model, inputs):
+    """(probabilities [n], box fractions [n, 4]) of a box-head verifier on normalised inputs [n, H, W]."""
+    model.eval()
+    with torch.no_grad():
+        x = torch.from_numpy(np.asarray(inputs, np.float32)[:, None])
+        y = torch.cat([model(x[i:i + 512]) for i in range(0, len(x), 512)]).numpy()
+    return 1 / (1 + np.exp(-y[:, 0])), y[:, 1:]
+
+
+def second_look(model, gray, cands, det, w, gate):
+    """The Swift engine's second look on one frame's candidates (boxes `cands`, heat scores `det`):
+    [(moved box, p1, p2)] for the candidates whose first combined score `det^(1-w) * p1^w` reaches
+    `gate` and whose moved box is a box; p2 = the verifier on the moved box's crop (0 when it has no
+    pixels)."""
+    crops = [crop_input(gray, b) for b in cands]
+    ok = [i for i, (r, _) in enumerate(crops) if r is not None]
+    if not ok:
+        return []
+    p1, f = looks(model, [crops[i][1] for i in ok])
+    moved = []
+    for j, i in enumerate(ok):
+        if det[i] ** (1 - w) * p1[j] ** w >= gate and f[j, 2] > f[j, 0] and f[j, 3] > f[j, 1]:
+            moved.append((i, box_from_fractions(crops[i][0], f[j]), p1[j]))
+    second = [crop_input(gray, b)[1] for _, b, _ in moved]
+    have = [k for k, v in enumerate(second) if v is not None]
+    p2 = np.zeros(len(moved), np.float32)
+    if have:
+        p2[have] = looks(model, [second[k] for k in have])[0]
+    return [(i, b, p, q) for (i, b, p), q in zip(moved, p2)]
+
+
+def second_look_samples(dirs, mined_files, model, w, gate, rng, pos_iou, neg_iou, copies=3):
+    """Training crops where the Swift engine takes its second look: around the moved box of every mined
+    candidate that `model` (the shipped verifier) would look at twice, labelled by the moved box's IoU
+    with the frame's plates (>= pos_iou plate, < neg_iou not); `copies` per box, all but the first
+    slightly jittered."""
+    xs, ys, ts = [], [], []
+    nan = (np.nan,) * 4
+    for d, m in zip(dirs, mined_files):
+        boxes, dets = read_boxes(d), read_mined(m)
+        for name in sorted(boxes):
+            cands = dets.get(name, [])
+            if not cands:
+                continue
+            gray = load_gray(os.path.join(d, name))
+            plates = boxes[name]
+            looked = second_look(model, gray, [c[:4] for c in cands], np.array([c[4] for c in cands]), w, gate)
+            for _, b, _, _ in looked:
+                labelled = label_for(b, plates, pos_iou, neg_iou)
+                if labelled is None:
+                    continue
+                label, plate = labelled
+                for k in range(copies):
+                    bb = b if k == 0 else jittered(rng, b, (0.03, 0.05), 0.05)
+                    r, v = crop_input(gray, bb)
+                    if r is None:
+                        continue
+                    xs.append(v.astype(np.float16)); ys.append(label)
+                    ts.append(box_target(r, plate) if plate is not None else nan)
+    return np.stack(xs), np.array(ys, np.float32), np.array(ts, np.float32)
+
+
 def load_gray(path):
     return rgb_to_gray(cv2.cvtColor(cv2.imread(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB))
 
@@ -149,6 +236,16 @@ def read_mined(path):
         for r in csv.DictReader(f):
             out.setdefault(r["file"], []).append(tuple(float(r[k]) for k in ("x", "y", "w", "h", "score", "iou")))
     return out
+
+
+def label_for(box, plates, pos_iou, neg_iou):
+    """(1.0, the best-overlapping plate) when `box` overlaps it by >= pos_iou, (0.0, None) when it
+    overlaps every plate by < neg_iou, None in between (not trained on)."""
+    best = max(plates, key=lambda p: iou(box, p), default=None)
+    o = iou(box, best) if best is not None else 0.0
+    if o >= pos_iou:
+        return 1.0, best
+    return (0.0, None) if o < neg_iou else None
 
 
 def jittered(rng, box, shift=(0.08, 0.15), scale=0.15):
@@ -182,14 +279,10 @@ def build_train(dirs, mined_files, rng, jitter_copies=2, mined_copies=0, pos_iou
             gray = load_gray(os.path.join(d, name))
             plates = boxes[name]
             for (x, y, w, h, score, _) in dets.get(name, []):
-                best = max(plates, key=lambda p: iou((x, y, w, h), p), default=None)
-                o = iou((x, y, w, h), best) if best is not None else 0.0
-                if o >= pos_iou:
-                    label, plate = 1.0, best
-                elif o < neg_iou:
-                    label, plate = 0.0, None
-                else:
+                labelled = label_for((x, y, w, h), plates, pos_iou, neg_iou)
+                if labelled is None:
                     continue
+                label, plate = labelled
                 for k in range(1 + mined_copies):
                     b = (x, y, w, h) if k == 0 else jittered(rng, (x, y, w, h), (0.05, 0.08), 0.08)
                     add(gray, b, label, plate)
@@ -210,10 +303,12 @@ class ValSet:
         xs, det, cand, rects, frame = [], [], [], [], []
         names = sorted(boxes)
         self.truth = [[p[:4] for p in boxes[n]] for n in names]
+        self.grays = {}
         for fi, name in enumerate(names):
             if name not in dets:
                 continue
             gray = load_gray(os.path.join(d, name))
+            self.grays[fi] = gray
             for (x, y, w, h, score, _) in dets[name]:
                 r, v = crop_input(gray, (x, y, w, h))
                 xs.append(v if v is not None else np.zeros((IN_H, IN_W), np.float32))
@@ -252,13 +347,26 @@ class ValSet:
             order.append(i); hit.append(bi >= 0)
         return np.array(order, int), np.array(hit, bool)
 
-    def best_rule(self, ver, fractions=None, max_fp=0.05):
+    def second_look_rule(self, model, w, gate, md, max_fp=0.05):
+        """`best_rule` at weight `w` and candidate score `md` with the Swift engine's second look
+        (`second_look`, gate `gate`): the candidates it looks at twice are scored by the second look."""
+        ver, fractions = looks(model, self.x)
+        frames = {}
+        for i, fi in enumerate(self.frame):
+            frames.setdefault(fi, []).append(i)
+        ver = ver.copy()
+        for fi, idx in frames.items():
+            for j, _, _, q in second_look(model, self.grays[fi], [self.boxes[i] for i in idx], self.det[idx], w, gate):
+                ver[idx[j]] = q
+        return self.best_rule(ver, fractions, max_fp, weights=(w,), mins=(md,))
+
+    def best_rule(self, ver, fractions=None, max_fp=0.05, weights=(0.0, 0.25, 0.5, 0.75, 1.0), mins=(0.1, 0.15, 0.2, 0.3)):
         """(recall, fp/frame, weight, threshold, candidate min score) maximising recall at <= max_fp
         false positives per frame."""
         best = (0, 0, 0, 0, 0)
         boxes = self.refined(fractions)
-        for md in (0.1, 0.15, 0.2, 0.3):
-            for w in (0.0, 0.25, 0.5, 0.75, 1.0):
+        for md in mins:
+            for w in weights:
                 comb = np.where(self.det >= md, self.det ** (1 - w) * ver ** w, 0)
                 order, hit = self.outcomes(comb, boxes)
                 if len(order) == 0:
@@ -329,7 +437,17 @@ def main():
                     "(shift 25 %% / 35 %%, size 35 %%), for the box head")
     ap.add_argument("--pos-iou", type=float, default=0.5, help="mined candidates overlapping a plate this much are plates")
     ap.add_argument("--neg-iou", type=float, default=0.25, help="mined candidates overlapping every plate less are not")
+    ap.add_argument("--init", help="fine-tune the verifier of this exported detector file (BN-free, its own layout; "
+                    "implies --box when it has a box head)")
+    ap.add_argument("--second-look", type=float, default=0.0, help="with --init: the Swift engine's second-look gate "
+                    "(platetop.verifier.recheck_min_score): adds crops around the moved boxes the --init verifier looks "
+                    "at twice, and scores the validation candidates with the second look")
+    ap.add_argument("--second-look-copies", type=int, default=3, help="crops per second-look box (all but one jittered)")
+    ap.add_argument("--second-look-train-gate", type=float, default=None, help="the gate for the training crops "
+                    "(default: --second-look); lower adds the moved boxes of more candidates, most of them not plates")
     a = ap.parse_args()
+    if a.second_look and not a.init:
+        ap.error("--second-look needs --init (the verifier whose moved boxes are looked at)")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -342,18 +460,36 @@ def main():
     else:
         X, Y, T = build_train(a.train.split(","), a.mined.split(","), rng, mined_copies=a.mined_copies,
                               pos_iou=a.pos_iou, neg_iou=a.neg_iou, wide_copies=a.wide_copies)
+        if a.second_look:
+            init = load_exported_verifier(a.init)
+            w0 = float(load(a.init)[1]["platetop.verifier.weight"])
+            gate = a.second_look_train_gate if a.second_look_train_gate is not None else a.second_look
+            X2, Y2, T2 = second_look_samples(a.train.split(","), a.mined.split(","), init, w0, gate, rng,
+                                             a.pos_iou, a.neg_iou, a.second_look_copies)
+            print(f"second-look crops: {len(Y2)} ({int(Y2.sum())} plates)", flush=True)
+            X, Y, T = np.concatenate([X, X2]), np.concatenate([Y, Y2]), np.concatenate([T, T2])
         np.savez(cache, x=X, y=Y, t=T)
     val = ValSet(a.val, a.val_mined)
     print(f"train samples {len(Y)} ({int(Y.sum())} plates), val candidates {len(val.det)} in {val.frames} frames "
           f"({val.plates} plates), built in {time.time() - t0:.0f} s", flush=True)
     print("val detector alone:", val.best_rule(np.ones_like(val.det)), flush=True)
-    spec = parse_spec(a.spec)
-    model = Verifier(spec, box=a.box)
+    if a.init:
+        model = load_exported_verifier(a.init)
+        spec, a.box = model.spec, model.box
+        init_meta = load(a.init)[1]
+        w0, md0 = float(init_meta["platetop.verifier.weight"]), float(init_meta["platetop.verifier.candidate_min_score"])
+        bn = False
+    else:
+        spec, bn = parse_spec(a.spec), True
+        model = Verifier(spec, box=a.box)
+    if a.second_look:
+        print("val, the --init verifier with the second look:", val.second_look_rule(model, w0, a.second_look, md0), flush=True)
+        model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.steps, pct_start=0.05)
     lossf = nn.BCEWithLogitsLoss()
     ema = {k: v.clone() for k, v in model.state_dict().items()} if a.ema > 0 else None
-    shadow = Verifier(spec, box=a.box) if ema is not None else None  # the EMA weights, for evaluation and export
+    shadow = Verifier(spec, box=a.box, bn=bn) if ema is not None else None  # the EMA weights, for evaluation and export
     vx = torch.from_numpy(val.x[:, None].astype(np.float32))
     best = -1
     t0 = time.time()
@@ -394,10 +530,13 @@ def main():
             else:
                 judged = model
             judged.eval()
-            with torch.no_grad():
-                y = torch.cat([judged(vx[i:i + 512]) for i in range(0, len(vx), 512)]).numpy()
-            ver, fractions = (y[:, 0], y[:, 1:]) if a.box else (y, None)
-            rule = val.best_rule(1 / (1 + np.exp(-ver)), fractions)
+            if a.second_look:
+                rule = val.second_look_rule(judged, w0, a.second_look, md0)
+            else:
+                with torch.no_grad():
+                    y = torch.cat([judged(vx[i:i + 512]) for i in range(0, len(vx), 512)]).numpy()
+                ver, fractions = (y[:, 0], y[:, 1:]) if a.box else (y, None)
+                rule = val.best_rule(1 / (1 + np.exp(-ver)), fractions)
             tag = ""
             if rule[0] > best:
                 best = rule[0]
