@@ -67,22 +67,30 @@ def format_spec(spec):
     return ",".join(f"{c}" + (f"s{s}" if s > 1 else "") + (f"d{d}" if d > 1 else "") for c, s, d in spec)
 
 
+def exported_spec(tensors, meta, prefix):
+    """The 3x3 layers' (channels, stride, dilation) of an exported network (`prefix` "layers." for
+    the detector, "verifier.layers." for its verifier) and the index of its head layer."""
+    layers = json.loads(meta[f"platetop.{prefix}"[:-1]])
+    return [(int(tensors[f"{prefix}{i}.weight"].shape[0]), l["stride"], l["dilation"])
+            for i, l in enumerate(layers[:-1])], len(layers) - 1
+
+
+def copy_exported(model, tensors, prefix):
+    """Copies an exported network's conv weights and biases into a BN-free `model` (body + head)."""
+    convs = [seq[0] for seq in model.body] + [model.head]
+    with torch.no_grad():
+        for i, conv in enumerate(convs):
+            conv.weight.copy_(torch.from_numpy(np.array(tensors[f"{prefix}{i}.weight"])))
+            conv.bias.copy_(torch.from_numpy(np.array(tensors[f"{prefix}{i}.bias"])))
+    return model
+
+
 def load_exported(path):
     """A DetNet without BN (plain convs with biases, as exported) holding an exported detector's
     weights, for fine-tuning a shipped models/detector.safetensors."""
     tensors, meta = load(path)
-    layers = json.loads(meta["platetop.layers"])
-    spec = [(int(tensors[f"layers.{i}.weight"].shape[0]), l["stride"], l["dilation"])
-            for i, l in enumerate(layers[:-1])]
-    model = DetNet(spec, in_ch=int(meta["platetop.input_channels"]), bn=False)
-    with torch.no_grad():
-        for i, seq in enumerate(model.body):
-            seq[0].weight.copy_(torch.from_numpy(np.array(tensors[f"layers.{i}.weight"])))
-            seq[0].bias.copy_(torch.from_numpy(np.array(tensors[f"layers.{i}.bias"])))
-        n = len(layers) - 1
-        model.head.weight.copy_(torch.from_numpy(np.array(tensors[f"layers.{n}.weight"])))
-        model.head.bias.copy_(torch.from_numpy(np.array(tensors[f"layers.{n}.bias"])))
-    return model
+    spec, _ = exported_spec(tensors, meta, "layers.")
+    return copy_exported(DetNet(spec, in_ch=int(meta["platetop.input_channels"]), bn=False), tensors, "layers.")
 
 
 def widen(model, spec, seed=0):

@@ -55,7 +55,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)  # first: train.py here, not ../train.py
 from train import iou, read_boxes  # noqa: E402  (before detnet, which puts ../ first on the path)
-from detnet import folded_layers, format_spec, parse_spec  # noqa: E402
+from detnet import copy_exported, exported_spec, folded_layers, format_spec, parse_spec  # noqa: E402
 from preprocess import resize_bilinear, rgb_to_gray  # noqa: E402
 from safetensors_io import load, save  # noqa: E402
 
@@ -145,22 +145,12 @@ def box_from_fractions(rect, f):
 
 
 def load_exported_verifier(path):
-    """A BN-free Verifier (plain convs with biases, as exported) holding the verifier of an exported
-    detector file, for fine-tuning the shipped one (`--init`); box head when the file has one."""
+    """(BN-free Verifier holding the verifier of an exported detector file, its metadata), for
+    fine-tuning the shipped one (`--init`); box head when the file has one."""
     tensors, meta = load(path)
-    layers = json.loads(meta["platetop.verifier.layers"])
-    n = len(layers) - 1
-    spec = [(int(tensors[f"verifier.layers.{i}.weight"].shape[0]), l["stride"], l["dilation"])
-            for i, l in enumerate(layers[:-1])]
-    box = int(tensors[f"verifier.layers.{n}.weight"].shape[0]) == 5
-    model = Verifier(spec, box=box, bn=False)
-    with torch.no_grad():
-        for i, seq in enumerate(model.body):
-            seq[0].weight.copy_(torch.from_numpy(np.array(tensors[f"verifier.layers.{i}.weight"])))
-            seq[0].bias.copy_(torch.from_numpy(np.array(tensors[f"verifier.layers.{i}.bias"])))
-        model.head.weight.copy_(torch.from_numpy(np.array(tensors[f"verifier.layers.{n}.weight"])))
-        model.head.bias.copy_(torch.from_numpy(np.array(tensors[f"verifier.layers.{n}.bias"])))
-    return model
+    spec, head = exported_spec(tensors, meta, "verifier.layers.")
+    box = int(tensors[f"verifier.layers.{head}.weight"].shape[0]) == 5
+    return copy_exported(Verifier(spec, box=box, bn=False), tensors, "verifier.layers."), meta
 
 
 def looks(model, inputs):
@@ -172,26 +162,22 @@ def looks(model, inputs):
     return 1 / (1 + np.exp(-y[:, 0])), y[:, 1:]
 
 
-def second_look(model, gray, cands, det, w, gate):
-    """The Swift engine's second look on one frame's candidates (boxes `cands`, heat scores `det`):
-    [(moved box, p1, p2)] for the candidates whose first combined score `det^(1-w) * p1^w` reaches
-    `gate` and whose moved box is a box; p2 = the verifier on the moved box's crop (0 when it has no
-    pixels)."""
-    crops = [crop_input(gray, b) for b in cands]
-    ok = [i for i, (r, _) in enumerate(crops) if r is not None]
-    if not ok:
-        return []
-    p1, f = looks(model, [crops[i][1] for i in ok])
-    moved = []
-    for j, i in enumerate(ok):
-        if det[i] ** (1 - w) * p1[j] ** w >= gate and f[j, 2] > f[j, 0] and f[j, 3] > f[j, 1]:
-            moved.append((i, box_from_fractions(crops[i][0], f[j]), p1[j]))
-    second = [crop_input(gray, b)[1] for _, b, _ in moved]
-    have = [k for k, v in enumerate(second) if v is not None]
-    p2 = np.zeros(len(moved), np.float32)
+def moved_boxes(rects, det, p1, fractions, w, gate):
+    """The candidates the Swift engine looks at twice: [(index, moved box)] for those with a crop
+    (`rects[i]` not None) whose first combined score `det^(1-w) * p1^w` reaches `gate` and whose
+    box fractions make a box."""
+    return [(i, box_from_fractions(r, f)) for i, (r, d, p, f) in enumerate(zip(rects, det, p1, fractions))
+            if r is not None and d ** (1 - w) * p ** w >= gate and f[2] > f[0] and f[3] > f[1]]
+
+
+def second_probs(model, gray, boxes):
+    """The verifier's probability on the crop around each box (0 when the crop has no pixels)."""
+    crops = [crop_input(gray, b)[1] for b in boxes]
+    have = [k for k, v in enumerate(crops) if v is not None]
+    p = np.zeros(len(boxes), np.float32)
     if have:
-        p2[have] = looks(model, [second[k] for k in have])[0]
-    return [(i, b, p, q) for (i, b, p), q in zip(moved, p2)]
+        p[have] = looks(model, [crops[k] for k in have])[0]
+    return p
 
 
 def second_look_samples(dirs, mined_files, model, w, gate, rng, pos_iou, neg_iou, copies=3):
@@ -209,8 +195,11 @@ def second_look_samples(dirs, mined_files, model, w, gate, rng, pos_iou, neg_iou
                 continue
             gray = load_gray(os.path.join(d, name))
             plates = boxes[name]
-            looked = second_look(model, gray, [c[:4] for c in cands], np.array([c[4] for c in cands]), w, gate)
-            for _, b, _, _ in looked:
+            crops = [crop_input(gray, c[:4]) for c in cands]
+            rects = [r for r, _ in crops]
+            inputs = [v if v is not None else np.zeros((IN_H, IN_W), np.float32) for _, v in crops]
+            p1, f = looks(model, inputs)
+            for _, b in moved_boxes(rects, [c[4] for c in cands], p1, f, w, gate):
                 labelled = label_for(b, plates, pos_iou, neg_iou)
                 if labelled is None:
                     continue
@@ -354,10 +343,10 @@ class ValSet:
         frames = {}
         for i, fi in enumerate(self.frame):
             frames.setdefault(fi, []).append(i)
-        ver = ver.copy()
         for fi, idx in frames.items():
-            for j, _, _, q in second_look(model, self.grays[fi], [self.boxes[i] for i in idx], self.det[idx], w, gate):
-                ver[idx[j]] = q
+            moved = moved_boxes([self.rects[i] for i in idx], self.det[idx], ver[idx], fractions[idx], w, gate)
+            if moved:
+                ver[[idx[j] for j, _ in moved]] = second_probs(model, self.grays[fi], [b for _, b in moved])
         return self.best_rule(ver, fractions, max_fp, weights=(w,), mins=(md,))
 
     def best_rule(self, ver, fractions=None, max_fp=0.05, weights=(0.0, 0.25, 0.5, 0.75, 1.0), mins=(0.1, 0.15, 0.2, 0.3)):
@@ -448,6 +437,9 @@ def main():
     a = ap.parse_args()
     if a.second_look and not a.init:
         ap.error("--second-look needs --init (the verifier whose moved boxes are looked at)")
+    if a.init:
+        init, init_meta = load_exported_verifier(a.init)
+        w0, md0 = float(init_meta["platetop.verifier.weight"]), float(init_meta["platetop.verifier.candidate_min_score"])
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -461,8 +453,6 @@ def main():
         X, Y, T = build_train(a.train.split(","), a.mined.split(","), rng, mined_copies=a.mined_copies,
                               pos_iou=a.pos_iou, neg_iou=a.neg_iou, wide_copies=a.wide_copies)
         if a.second_look:
-            init = load_exported_verifier(a.init)
-            w0 = float(load(a.init)[1]["platetop.verifier.weight"])
             gate = a.second_look_train_gate if a.second_look_train_gate is not None else a.second_look
             X2, Y2, T2 = second_look_samples(a.train.split(","), a.mined.split(","), init, w0, gate, rng,
                                              a.pos_iou, a.neg_iou, a.second_look_copies)
@@ -474,11 +464,7 @@ def main():
           f"({val.plates} plates), built in {time.time() - t0:.0f} s", flush=True)
     print("val detector alone:", val.best_rule(np.ones_like(val.det)), flush=True)
     if a.init:
-        model = load_exported_verifier(a.init)
-        spec, a.box = model.spec, model.box
-        init_meta = load(a.init)[1]
-        w0, md0 = float(init_meta["platetop.verifier.weight"]), float(init_meta["platetop.verifier.candidate_min_score"])
-        bn = False
+        model, spec, a.box, bn = init, init.spec, init.box, False
     else:
         spec, bn = parse_spec(a.spec), True
         model = Verifier(spec, box=a.box)
