@@ -104,6 +104,44 @@ struct LatinModelTests {
         let percent = String(format: "%.1f", 100.0 * Double(correct) / Double(rows))
         #expect(r.stdoutLines.last == "accuracy: \(correct)/\(rows) (\(percent)%)")
     }
+
+    /// `training/widen.py` grows the shipped model to more channels that start out computing what it
+    /// did: the Swift engine reads the same string on every BR validation crop with the widened file
+    /// (which has more parameters), and `info` sees the new widths.
+    @Test("widen.py keeps every read of the shipped model", .enabled(if: brDataPresent))
+    func widenedModelReadsTheSame() throws {
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let widened = dir + "/wide.safetensors"
+        let info = try CLI.platetop(["info", "--model", CLI.latinModel])
+        // "  widths: 32/64/128/128, parameters: ..."
+        let line = try #require(info.stdout.split(separator: "\n").first { $0.contains("widths: ") })
+        let old = line.split(separator: "widths: ").last?.prefix { $0 != "," }.split(separator: "/").compactMap { Int($0) } ?? []
+        #expect(old.count == 4, "\(line)")
+        // A few more channels than the shipped widths (whatever they are), multiples of the pool strides.
+        let new = zip(old, [4, 8, 16, 8]).map { $0 + $1 }
+        do {
+            _ = try CLI.tool("/usr/bin/python3", [
+                CLI.packageRoot + "/training/widen.py", CLI.latinModel, widened,
+                "--widths", new.map(String.init).joined(separator: ",")], timeout: 120)
+        } catch {
+            print("skipping widenedModelReadsTheSame: widen.py failed (python3-torch missing?): \(error)")
+            return
+        }
+        let wideInfo = try CLI.platetop(["info", "--model", widened])
+        #expect(wideInfo.stdout.contains("widths: " + new.map(String.init).joined(separator: "/") + ","), "\(wideInfo.stdout)")
+        let split = CLI.packageRoot + "/training/splits/br_val.csv"
+        func reads(_ model: String, _ out: String) throws -> [Substring] {
+            let r = try CLI.platetop(["eval", split, "--images", brData, "--model", model, "--predictions", out], timeout: 300)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            return try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: "\t", omittingEmptySubsequences: false).prefix(3).joined(separator: "\t")[...] }
+        }
+        let before = try reads(CLI.latinModel, dir + "/a.tsv"), after = try reads(widened, dir + "/b.tsv")
+        #expect(before.count == 342)
+        let differing = zip(before, after).filter { $0 != $1 }
+        #expect(before.count == after.count && differing.isEmpty, "\(differing.prefix(3))")
+    }
 }
 
 /// Real European plates the model never trained on: 117 crops of ../shared/data/eu-plates (which has
