@@ -10,7 +10,8 @@
 # recipe-2 set; phase 3 starts a new warm-up + cosine from the phase-2 weights and adds recipe-3 shards
 # (seed 3: European plate furniture - seals, regional and date bands - and more European styles);
 # phase 4 starts one more cycle from the phase-3 weights on recipe-4 shards only (seed 4: doubled
-# characters and tight crops, the two commonest misreads on real European plates).
+# characters and tight crops, the two commonest misreads on real European plates); phase 6 widens the
+# phase-4 model (training/widen.py) and trains it once more on recipe 4.
 # The shipped run picked up the seed-2 and seed-3 shards while they were being rendered, so a rerun
 # gives a model of the same recipe, not bit-identical weights. Resumable: rerun after an interruption.
 set -eu
@@ -50,6 +51,15 @@ $T --steps "$STEPS3" --eval-every 500 --synth-train synth-train,synth-train-v2,s
 V4="--eval-every 500 --synth-train synth-train-v4 --synth-val synth-val-v4 --cycle-from $STEPS3 --warmup 200 --real-frac 0.3"
 $T $V4 --steps $((STEPS3 + 8000)) --stop-at $((STEPS3 + 1000)) --lr 6e-4
 $T $V4 --steps $((STEPS3 + 6500)) --stop-at $((STEPS3 + 6000)) --lr 4e-4
+# Phase 6 (shipped): the phase-4 model widened to (48, 96, 192, 192) by widen.py (it starts out reading
+# exactly what the narrow one read), then one more warm-up + cosine, 5,000 steps at lr 6e-4, two threads,
+# on the recipe-4 shards + 30 % real crops, in its own folder (new widths, new checkpoint).
+W6="$WORK/phase6"
+mkdir -p "$W6"
+[ -f "$W6/init.safetensors" ] || "$PY" training/widen.py "$WORK/latin-best.safetensors" "$W6/init.safetensors" --widths 48,96,192,192
+nice -n 10 "$PY" training/train.py --work "$W6" --init "$W6/init.safetensors" --widths 48,96,192,192 --threads 2 \
+    --resume --synth-train "$WORK/synth-train-v4" --synth-val "$WORK/synth-val-v4" --synth-val-n 2000 \
+    --steps 5000 --lr 6e-4 --warmup 200 --real-frac 0.3 --eval-every 500
 mkdir -p models
-cp "$WORK/latin-best.safetensors" models/latin.safetensors
+cp "$W6/latin-best.safetensors" models/latin.safetensors
 echo "wrote models/latin.safetensors"
