@@ -18,15 +18,14 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lprnet import LPRNet  # noqa: E402
+from lprnet import LPRNet, exported_widths  # noqa: E402
 from safetensors_io import load  # noqa: E402
 
 
 def build(path, seed_pools):
     tensors, meta = load(path)
     classes = len(__import__("json").loads(meta["platetop.alphabet"]))
-    widths = (tensors["backbone.0.weight"].shape[0], tensors["backbone.4.block.6.weight"].shape[0],
-              tensors["backbone.8.block.6.weight"].shape[0], tensors["backbone.16.weight"].shape[0])
+    widths = exported_widths(tensors)
     model = LPRNet(classes, in_channels=int(meta["platetop.input_channels"]), widths=widths, per_sample_context=False)
     state = {k: torch.from_numpy(v.copy()) for k, v in tensors.items()}
     missing, unexpected = model.load_state_dict(state, strict=False)

@@ -25,7 +25,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from lprnet import LPRNet  # noqa: E402
+from lprnet import LPRNet, exported_widths  # noqa: E402
 from preprocess import resize_bilinear, rgb_to_gray  # noqa: E402
 from safetensors_io import load  # noqa: E402
 
@@ -59,8 +59,7 @@ def decode_pil(path):
 
 def load_model(path):
     t, meta = load(path)
-    widths = (t["backbone.0.weight"].shape[0], t["backbone.4.block.6.weight"].shape[0],
-              t["backbone.8.block.6.weight"].shape[0], t["backbone.16.weight"].shape[0])
+    widths = exported_widths(t)
     class_num = t["backbone.20.weight"].shape[0]
     in_ch = t["backbone.0.weight"].shape[1]
     m = LPRNet(class_num, in_channels=in_ch, widths=widths, per_sample_context=True).load_exported(t)

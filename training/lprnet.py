@@ -25,6 +25,12 @@ INPUT_HEIGHT = 24
 TIME_STEPS = 18
 
 
+def exported_widths(tensors):
+    """The widths (c0, b1, b2, head) of an exported LPRNet, from its tensors' shapes."""
+    return tuple(int(tensors[k].shape[0]) for k in ("backbone.0.weight", "backbone.4.block.6.weight",
+                                                    "backbone.8.block.6.weight", "backbone.16.weight"))
+
+
 class small_basic_block(nn.Module):  # noqa: N801 (seed name, keeps `.block.N` keys)
     def __init__(self, ch_in, ch_out):
         super().__init__()

@@ -27,7 +27,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from lprnet import LPRNet  # noqa: E402
+from lprnet import LPRNet, exported_widths  # noqa: E402
 from safetensors_io import export_lprnet, load  # noqa: E402
 
 NEW_BN_SCALE = 0.1
@@ -56,11 +56,11 @@ def layer_axes():
 
 def widen(old_tensors, old_widths, new_widths, class_num, in_channels, seed=0):
     torch.manual_seed(seed)
-    fresh = LPRNet(class_num, in_channels=in_channels, widths=new_widths).state_dict()
+    model = LPRNet(class_num, in_channels=in_channels, widths=new_widths)
+    fresh = model.state_dict()  # PyTorch's default initialisation, for the new output channels
     old_sp = channel_spaces(old_widths, class_num, in_channels)
     new_sp = channel_spaces(new_widths, class_num, in_channels)
-    for k in ("b1", "b2"):
-        stride = 2 if k == "b1" else 4
+    for k, stride in (("b1", 2), ("b2", 4)):
         if old_sp[k] % stride:
             raise SystemExit(f"old width {k}={old_sp[k]} is not a multiple of its pool stride {stride}")
     for k in old_sp:
@@ -95,12 +95,7 @@ def widen(old_tensors, old_widths, new_widths, class_num, in_channels, seed=0):
         o_at, n_at = o_at + oc, n_at + nc
     out["container.0.weight"] = w
     out["container.0.bias"] = torch.from_numpy(old_tensors["container.0.bias"]).clone()
-    model = LPRNet(class_num, in_channels=in_channels, widths=new_widths)
-    sd = model.state_dict()
-    for k in sd:
-        if not k.endswith("num_batches_tracked"):
-            sd[k] = out[k]
-    model.load_state_dict(sd)
+    model.load_state_dict({**fresh, **out})  # fresh only adds BN's num_batches_tracked
     return model
 
 
@@ -114,8 +109,7 @@ def main():
     tensors, meta = load(a.model)
     alphabet = json.loads(meta["platetop.alphabet"])
     in_channels = int(meta["platetop.input_channels"])
-    old_widths = (tensors["backbone.0.weight"].shape[0], tensors["backbone.5.weight"].shape[0],
-                  tensors["backbone.9.weight"].shape[0], tensors["backbone.17.weight"].shape[0])
+    old_widths = exported_widths(tensors)
     new_widths = tuple(int(v) for v in a.widths.split(","))
     model = widen(tensors, old_widths, new_widths, len(alphabet), in_channels, a.seed)
     desc = f"{meta.get('platetop.description', '')} [widened {old_widths} -> {new_widths} by widen.py]"
