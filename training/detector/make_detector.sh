@@ -21,7 +21,7 @@ mkdir -p "$WORK"
 [ -f "$WORK/val/boxes.csv" ] || nice -n 19 $PY "$HERE/composite.py" --split val --count "$VAL_N" --out "$WORK/val" --width 1280
 #    Untouched test sets on the same held-out backgrounds (other seeds): test2 was rendered only after
 #    the verifier's second look and its threshold had been chosen on val and test; test3 (2026-12-03)
-#    only after everything else, including the verifier ensemble that was tried, had been chosen.
+#    after the shipped file was final, then used once to measure it and the verifier ensemble tried.
 [ -f "$WORK/test/boxes.csv" ] || nice -n 19 $PY "$HERE/composite.py" --split val --count 300 --seed 11 --out "$WORK/test" --width 1280
 [ -f "$WORK/test2/boxes.csv" ] || nice -n 19 $PY "$HERE/composite.py" --split val --count 500 --seed 12 --out "$WORK/test2" --width 1280
 [ -f "$WORK/test3/boxes.csv" ] || nice -n 19 $PY "$HERE/composite.py" --split val --count 500 --seed 13 --out "$WORK/test3" --width 1280
