@@ -71,11 +71,16 @@ struct WatchRTSPTests {
         #expect(child.process.isRunning, "watch must keep running while the server is down")
         server = try RTSPServer(file: Self.demo, port: port)
         defer { server.stop() }
+        // "Back" is when the server answers a DESCRIBE, not when it listens: under parallel tests its
+        // first DESCRIBE (loading GStreamer's plugins, preparing the media) has taken over 4 s, so
+        // an attempt that started then timed out (--open-timeout 4) and the next came after the 4 s
+        // backoff. The clock measures platetop's backoff, not the server's start-up.
+        #expect(server.waitUntilAnswering(timeout: 30), "the restarted server never answered DESCRIBE")
         let back = Date()
-        // Known intermittent bug (seen only under `swift test`, about one run in three): the first
-        // reconnect attempt can stay in avformat_open_input for > 10 s although --open-timeout is 4;
-        // recorded as a known issue, not hidden; the reads must still resume (checked below).
-        withKnownIssue("first reconnect attempt occasionally outlives --open-timeout", isIntermittent: true) {
+        // Known intermittent bug (seen only under `swift test`, rarely): a reconnect attempt has
+        // stayed in avformat_open_input for > 10 s although --open-timeout is 4. Recorded as a
+        // known issue, not hidden; the reads must still resume (checked below).
+        withKnownIssue("a reconnect attempt occasionally outlives --open-timeout", isIntermittent: true) {
             let reconnected = child.waitForStderr(timeout: 10) { $0.contains("connected") }
             #expect(reconnected, "stderr: \(child.stderrSoFar.suffix(1500))")
             #expect(Date().timeIntervalSince(back) < 5.5,
@@ -187,6 +192,36 @@ final class RTSPServer {
             let r = child.finish(timeout: 2)
             throw CLI.Missing("rtsp_server.py did not start: \(r.stderr)")
         }
+    }
+
+    /// Whether the server answers `DESCRIBE` of its stream with 200 within `timeout` seconds
+    /// (retrying while it does not yet listen): the media can be prepared, not just the port open.
+    func waitUntilAnswering(timeout: Double) -> Bool {
+        let code = """
+        import socket, sys, time
+        end = time.time() + \(timeout)
+        req = b"DESCRIBE \(url) RTSP/1.0\\r\\nCSeq: 1\\r\\nAccept: application/sdp\\r\\n\\r\\n"
+        while time.time() < end:
+            try:
+                s = socket.create_connection(("127.0.0.1", \(port)), timeout=2)
+                s.settimeout(max(0.5, end - time.time()))
+                s.sendall(req)
+                data = b""
+                while b"\\r\\n\\r\\n" not in data:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                s.close()
+                if data.startswith(b"RTSP/1.0 200"):
+                    sys.exit(0)
+            except OSError:
+                pass
+            time.sleep(0.2)
+        sys.exit(1)
+        """
+        guard let probe = try? CLI.Child(Self.python, ["-c", code]) else { return false }
+        return probe.finish(timeout: timeout + 5).status == 0
     }
 
     func stop() {
