@@ -74,9 +74,11 @@ struct Bench: ParsableCommand {
         let info = detector.info
         let planes = info.colorOrder.channels
         var planar = [Float](repeating: 0, count: planes * w * h)
-        let macs = detector.model.multiplyAdds(width: w, height: h)
+        let macs = detector.model.multiplyAdds(width: w, height: h, fineHead: detector.fineHead != nil)
         print("detector: \(info.name) (\(info.parameterCount) parameters), frame \(frame.width)x\(frame.height) -> input \(w)x\(h), "
-              + String(format: "%.1f M multiply-adds per frame", Double(macs) / 1e6))
+              + String(format: "%.1f M multiply-adds per frame", Double(macs) / 1e6)
+            + (detector.fineHead.map { String(format: " (fine head, stride %d: %.1f M)", $0.stride,
+                                                Double(macs - detector.model.multiplyAdds(width: w, height: h, fineHead: false)) / 1e6) } ?? ""))
         func time(_ body: () -> Void) -> (median: Double, p10: Double) {
             let times = timedRuns(body)
             return (times[times.count / 2], times[times.count / 10])
@@ -86,8 +88,8 @@ struct Bench: ParsableCommand {
                 frame.writePlanar(width: w, height: h, order: info.colorOrder, mean: info.mean, scale: info.scale, into: $0.baseAddress!)
             }
         }
-        let network = time { _ = detector.output(planarInput: planar, width: w, height: h) }
-        let both = time { _ = detector.output(for: frame, width: w, height: h) }
+        let network = time { _ = detector.outputs(planarInput: planar, width: w, height: h) }
+        let both = time { _ = detector.outputs(for: frame, width: w, height: h) }
         print(String(format: "detector threads=1 resize_ms=%.3f (p10 %.3f) network_ms=%.3f (p10 %.3f) frame_ms=%.3f (p10 %.3f) network_gmacs=%.1f frames_per_s=%.1f",
                      resize.median, resize.p10, network.median, network.p10, both.median, both.p10,
                      Double(macs) / (network.median / 1000) / 1e9, 1000 / both.median))

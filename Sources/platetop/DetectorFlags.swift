@@ -23,6 +23,9 @@ struct DetectorFlags: ParsableArguments {
     @Flag(help: "Score plates by the detector's heat map alone, without its verifier stage (when the model has one).")
     var noDetectorVerifier = false
 
+    @Flag(help: "Use only the detector's main heat map, without its fine (stride-4) head for small plates (when the model has one).")
+    var noDetectorFineHead = false
+
     func validate() throws {
         if let v = detectorMinScore, !(v > 0 && v < 1) { throw ValidationError("--detector-min-score must be between 0 and 1") }
         if let v = detectorWidth, !(64...4096).contains(v) { throw ValidationError("--detector-width must be 64...4096") }
@@ -46,6 +49,7 @@ struct DetectorFlags: ParsableArguments {
         o.minScore = (detectorMinScore ?? fileMinScore).map(Float.init)
         o.inputWidth = detectorWidth ?? fileWidth
         o.useVerifier = !noDetectorVerifier
+        o.useFineHead = !noDetectorFineHead
         return o
     }
 

@@ -43,6 +43,11 @@ struct Info: ParsableCommand {
         Output.line("  description: \(d.description)")
         Output.line("  input: \(detector.inputWidth) px wide (model's \(d.inputWidth)), \(d.colorOrder.rawValue), (x - \(d.mean)) * \(d.scale), stride \(d.stride)")
         Output.line("  layers: \(d.layerCount), parameters: \(d.parameterCount)")
+        if let f = d.fineHead {
+            let state = detector.fineHead == nil ? "off (--no-detector-fine-head)" : "on"
+            Output.line("  fine head: \(state); stride \(f.stride) (backbone layers \(f.inputLayer) and \(f.contextLayer)), \(f.layerCount) layers, "
+                        + "parameters: \(f.parameterCount), candidates from its score \(f.minScore)")
+        }
         if let v = d.verifier {
             let state = detector.verifier == nil ? "off (--no-detector-verifier)" : "on"
             Output.line("  verifier: \(state); \(v.layerCount) layers, parameters: \(v.parameterCount), input \(v.inputWidth)x\(v.inputHeight) grey, "

@@ -45,6 +45,8 @@ struct DetectEvalTests {
         #expect(try DetectorFlags.parse(["--no-detector"]).modelPath() == nil)
         let heatOnly = try DetectorFlags.parse(["--no-detector-verifier"])
         #expect(none.options().useVerifier && !heatOnly.options().useVerifier)
+        let mainOnly = try DetectorFlags.parse(["--no-detector-fine-head"])
+        #expect(none.options().useFineHead && !mainOnly.options().useFineHead && mainOnly.options().useVerifier)
         #expect(throws: RuntimeFailure.self) { try DetectorFlags.parse(["--detector", "/nonexistent/d.safetensors"]).modelPath() }
     }
 
@@ -169,6 +171,12 @@ struct DetectEvalTests {
             let heat = try CLI.platetop(["info", "--model", CLI.tinyModel, "--detector", path, "--no-detector-verifier"])
             #expect(heat.stdoutLines.contains { $0.hasPrefix("  verifier: off (--no-detector-verifier);") }, "\(heat.stdoutLines)")
             #expect(heat.stdoutLines.contains("  min score: \(file.minScore) (model's calibrated \(v.minScore) with the verifier, \(file.minScore) without)"), "\(heat.stdoutLines)")
+            if let f = file.fineHead {
+                #expect(lines.contains("  fine head: on; stride \(f.stride) (backbone layers \(f.inputLayer) and \(f.contextLayer)), \(f.layerCount) layers, "
+                                       + "parameters: \(f.parameterCount), candidates from its score \(f.minScore)"), "\(lines)")
+                let mainOnly = try CLI.platetop(["info", "--model", CLI.tinyModel, "--detector", path, "--no-detector-fine-head"])
+                #expect(mainOnly.stdoutLines.contains { $0.hasPrefix("  fine head: off (--no-detector-fine-head); stride \(f.stride)") }, "\(mainOnly.stdoutLines)")
+            }
         } else {
             #expect(lines.contains("  min score: 0.4 (model's calibrated \(file.minScore))"), "\(lines)")
             #expect(plain.stdoutLines.contains("  min score: \(file.minScore) (model's calibrated \(file.minScore))"), "\(plain.stdoutLines)")

@@ -53,6 +53,38 @@ struct DetectorGoldenTests {
         #expect(diff <= 1e-3, "max abs diff \(diff)")
         // Not all zero: the comparison means something.
         #expect((expected.values.map(abs).max() ?? 0) > 0.1)
+
+        // The same detector with a random fine head (finehead.py's layout): its stride-4 output on
+        // an input whose stride-4 grid is odd (13x15 from a 7x8 context grid), and the main output
+        // unchanged by it.
+        let fine = try PlateDetector(modelPath: dir + "/fine.safetensors")
+        let f = try #require(fine.info.fineHead)
+        #expect(f.stride == 4 && f.inputLayer == 1 && f.contextLayer == 7 && f.minScore == 0.3)
+        #expect(f.layerCount == 3 && f.parameterCount == 11 * 3 + 3 + (11 + 3) * 9 * 5 + 5 + 5 * 5 + 5)
+        let fineInput = try #require(golden.tensors["fine_input"])
+        let fineMain = try #require(golden.tensors["fine_main"]), fineExpected = try #require(golden.tensors["fine_output"])
+        #expect(fineInput.shape == [3, 50, 58] && fineMain.shape == [5, 7, 8] && fineExpected.shape == [5, 13, 15])
+        let both = fine.outputs(planarInput: fineInput.values, width: 58, height: 50)
+        let fineOut = try #require(both.fine)
+        #expect(fineOut.gridWidth == 15 && fineOut.gridHeight == 13 && fineOut.stride == 4)
+        #expect(both.main.gridWidth == 8 && both.main.gridHeight == 7)
+        func maxDiff(_ a: [Float], _ b: [Float]) -> Float { a.count == b.count ? zip(a, b).map { abs($0 - $1) }.max() ?? 0 : .infinity }
+        #expect(maxDiff(fineOut.values, fineExpected.values) <= 1e-3, "fine head: max abs diff \(maxDiff(fineOut.values, fineExpected.values))")
+        #expect(maxDiff(both.main.values, fineMain.values) <= 1e-3, "main head with a fine head: max abs diff \(maxDiff(both.main.values, fineMain.values))")
+        #expect(fine.output(planarInput: fineInput.values, width: 58, height: 50).values == both.main.values)
+        #expect((fineExpected.values.map(abs).max() ?? 0) > 0.1)
+        // The layout whose context joins after the 3x3 conv (3x3 11->4, then 1x1 (4+3)->6, 1x1 6->5).
+        let joined = try PlateDetector(modelPath: dir + "/fine2.safetensors")
+        #expect(joined.info.fineHead?.contextJoinsLayer == 1 && joined.info.fineHead?.layerCount == 4)
+        let joinedExpected = try #require(golden.tensors["fine2_output"])
+        let joinedOut = try #require(joined.outputs(planarInput: fineInput.values, width: 58, height: 50).fine)
+        #expect(maxDiff(joinedOut.values, joinedExpected.values) <= 1e-3, "joined fine head: max abs diff \(maxDiff(joinedOut.values, joinedExpected.values))")
+        #expect((joinedExpected.values.map(abs).max() ?? 0) > 0.1)
+        // Switched off: no fine output, and a fine head adds to the multiply-adds.
+        let off = try PlateDetector(modelPath: dir + "/fine.safetensors", options: .init(useFineHead: false))
+        #expect(off.fineHead == nil && off.outputs(planarInput: fineInput.values, width: 58, height: 50).fine == nil)
+        let macs = fine.model.multiplyAdds(width: 58, height: 50), mainMacs = fine.model.multiplyAdds(width: 58, height: 50, fineHead: false)
+        #expect(macs - mainMacs == 3 * 11 * 7 * 8 + 5 * 14 * 9 * 13 * 15 + 5 * 5 * 13 * 15)
     }
 }
 
@@ -569,5 +601,85 @@ struct DetectorVerifierTests {
             #expect(diff < 1e-3, "box \(i): Swift \([v.probability, m.x, m.y, m.width, m.height]), PyTorch \(e)")
         }
         #expect(Set(outputs.values.enumerated().filter { $0.offset % 5 == 0 }.map { Int($0.element * 100) }).count == outputs.shape[0])
+    }
+}
+
+/// The fine head on a hand-made model: main layers identity 1x1 (stride 1), identity 1x1 stride 2,
+/// a 1x1 head (heat logit 0.1 * R - 10), so the main heat map sees only even input pixels; the fine
+/// head (stride 1, a zero context) has the same heat rule on every pixel.
+struct DetectorFineHeadTests {
+    static let identity: [Float] = [1, 0, 0, 0, 1, 0, 0, 0, 1]
+    static func tensors(fineInputChannels: Int = 4) -> [(name: String, shape: [Int], values: [Float])] {
+        let head: [Float] = [0.1, 0, 0] + [Float](repeating: 0, count: 12)
+        var fine = [Float](repeating: 0, count: 5 * fineInputChannels)
+        fine[0] = 0.1
+        return [("layers.0.weight", [3, 3, 1, 1], identity), ("layers.0.bias", [3], [0, 0, 0]),
+                ("layers.1.weight", [3, 3, 1, 1], identity), ("layers.1.bias", [3], [0, 0, 0]),
+                ("layers.2.weight", [5, 3, 1, 1], head), ("layers.2.bias", [5], [-10, 0.5, 0.5, log(6), log(2)]),
+                ("fine.context.0.weight", [1, 3, 1, 1], [0, 0, 0]), ("fine.context.0.bias", [1], [0]),
+                ("fine.layers.0.weight", [5, fineInputChannels, 1, 1], fine), ("fine.layers.0.bias", [5], [-10, 0.5, 0.5, log(4), log(2)])]
+    }
+    static func meta(fineMinScore: String = "0.5") -> [String: String] {
+        var m = DetectorFixtures.metadata(
+            stride: 2, layers: #"[{"stride":1,"dilation":1,"padding":0,"relu":true},{"stride":2,"dilation":1,"padding":0,"relu":true},{"stride":1,"dilation":1,"padding":0,"relu":false}]"#)
+        m["platetop.fine.input_layer"] = "0"
+        m["platetop.fine.context_layer"] = "1"
+        m["platetop.fine.context_layers"] = #"[{"stride":1,"dilation":1,"padding":0,"relu":true}]"#
+        m["platetop.fine.layers"] = #"[{"stride":1,"dilation":1,"padding":0,"relu":false}]"#
+        m["platetop.fine.min_score"] = fineMinScore
+        return m
+    }
+    /// 64x32 frame (input 32x16, scale 2): a red 2x2 block (R 255) at input pixel (11, 5) and a
+    /// dimmer one (R 115: heat logit 1.5, score 0.82) at input pixel (21, 10); both have odd x,
+    /// which the stride-2 main head never reads.
+    static func frame() -> PixelImage {
+        var px = [UInt8](repeating: 0, count: 64 * 32 * 3)
+        for y in 10...11 { for x in 22...23 { px[(y * 64 + x) * 3] = 255 } }
+        for y in 20...21 { for x in 42...43 { px[(y * 64 + x) * 3] = 115 } }
+        return PixelImage(width: 64, height: 32, format: .rgb24, pixels: px)
+    }
+
+    @Test func fineCandidatesJoinTheMainHeatMaps() throws {
+        let model = try DetectorFixtures.model(Self.tensors(), Self.meta())
+        let f = try #require(model.info.fineHead)
+        #expect(f.stride == 1 && f.inputLayer == 0 && f.contextLayer == 1 && f.minScore == 0.5 && f.layerCount == 2)
+        let options = PlateDetector.Options(minScore: 0.5, edgeCutTolerance: nil)
+        let det = try PlateDetector(model: model, options: options)
+        let found = det.detect(in: Self.frame())
+        #expect(found.count == 2)
+        // Input centre (11.5, 5.5) and size 4x2 -> frame (23, 11), 8x4.
+        let bright = try #require(found.first)
+        #expect(abs(bright.x - 19) < 1e-3 && abs(bright.y - 9) < 1e-3 && abs(bright.width - 8) < 1e-3 && abs(bright.height - 4) < 1e-3)
+        #expect(bright.score > 0.99)
+        #expect(abs(found[1].score - sigmoid(1.5)) < 1e-4 && abs(found[1].x - 39) < 1e-3)
+        // The main heat map alone finds nothing: both blocks are on odd columns.
+        let (main, fine) = det.outputs(for: Self.frame(), width: 32, height: 16)
+        #expect(main.gridWidth == 16 && main.gridHeight == 8 && main.peaks(minScore: 0.5).isEmpty)
+        #expect(fine?.gridWidth == 32 && fine?.stride == 1)
+        let off = try PlateDetector(model: model, options: PlateDetector.Options(minScore: 0.5, edgeCutTolerance: nil, useFineHead: false))
+        #expect(off.detect(in: Self.frame()).isEmpty)
+        // The file's fine min score keeps the dimmer block out.
+        let strict = try PlateDetector(model: DetectorFixtures.model(Self.tensors(), Self.meta(fineMinScore: "0.85")), options: options)
+        #expect(strict.detect(in: Self.frame()).map(\.score).count == 1)
+    }
+
+    @Test func badFineHeadsAreRejectedWithTheKey() {
+        func message(_ t: [(name: String, shape: [Int], values: [Float])], _ m: [String: String]) -> String? {
+            do { _ = try DetectorFixtures.model(t, m); return nil } catch { return "\(error)" }
+        }
+        #expect(message(Self.tensors(), Self.meta()) == nil)
+        var m = Self.meta(); m["platetop.fine.context_layer"] = "0"
+        #expect(message(Self.tensors(), m)?.contains("must satisfy 0 <= input < context") == true)
+        m = Self.meta(); m["platetop.fine.input_layer"] = "1"; m["platetop.fine.context_layer"] = "2"
+        #expect(message(Self.tensors(), m)?.contains("must satisfy") == true)
+        m = Self.meta(); m.removeValue(forKey: "platetop.fine.min_score")
+        #expect(message(Self.tensors(), m) == "detector metadata: missing \"platetop.fine.min_score\"")
+        #expect(message(Self.tensors(), Self.meta(fineMinScore: "1.5")) == "detector metadata: fine min_score 1.5 must be between 0 and 1")
+        #expect(message(Self.tensors(fineInputChannels: 3), Self.meta())?.hasPrefix("tensor 'fine.layers.0.weight': shape [5, 3, 1, 1]") == true)
+        #expect(message(Array(Self.tensors().dropLast()), Self.meta()) == "tensor 'fine.layers.0.bias': missing")
+        // Fine tensors without the metadata that uses them.
+        var plain = Self.meta()
+        for k in plain.keys where k.hasPrefix("platetop.fine.") { plain.removeValue(forKey: k) }
+        #expect(message(Self.tensors(), plain)?.hasSuffix("unexpected in a centernet-tiny detector") == true)
     }
 }

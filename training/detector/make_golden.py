@@ -15,6 +15,11 @@ running past the frame's edge) and the verifier's plate probabilities `verifier_
 OUT_DIR/boxed.safetensors has a verifier with the box head instead (`verifier.py --box`: a dense
 last layer, 5 outputs); golden `boxed_outputs` [n, 5] holds its probability and the plate box in
 frame pixels (x, y, w, h) for the same boxes.
+OUT_DIR/fine.safetensors is the detector plus a random fine head (`finehead.py`'s layout: stride-4
+features of layer 1 and the 1x1-reduced, upsampled features of the last 3x3 layer); golden
+`fine_input` [3, H2, W2] (a size whose stride-4 grid is odd) holds its input and `fine_main`,
+`fine_output` the main and the fine head's outputs. OUT_DIR/fine2.safetensors has a fine head whose
+context joins after its 3x3 conv (`finehead.py --hidden`); golden `fine2_output` is its output.
 """
 import os
 import sys
@@ -27,6 +32,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 from detnet import SPEC, DetNet, export, load_exported, widen  # noqa: E402
 import verifier as ver  # noqa: E402
+import finehead  # noqa: E402
 from safetensors_io import save  # noqa: E402
 
 
@@ -91,8 +97,30 @@ def main():
         with torch.no_grad():
             o = vb(torch.from_numpy(inp[None, None]))[0].numpy().astype(np.float64)
         boxed.append([1 / (1 + np.exp(-o[0]))] + list(ver.box_from_fractions(rect, o[1:])))
+    fh = finehead.FineHead(wide.body[1][0].out_channels, wide.body[-1][0].out_channels, ctx=3, mid=5)
+    with torch.no_grad():
+        for p in fh.parameters():
+            p.uniform_(-0.5, 0.5)
+    fh.eval()
+
+    class Args:
+        input_layer, context_layer, max_width = 1, len(wide.body) - 1, 32
+    finehead.export(os.path.join(out, "detector.safetensors"), fh, os.path.join(out, "fine.safetensors"), Args, 0.3, 0)
+    fh2 = finehead.FineHead(wide.body[1][0].out_channels, wide.body[-1][0].out_channels, ctx=3, mid=4, hidden=6)
+    with torch.no_grad():
+        for p in fh2.parameters():
+            p.uniform_(-0.5, 0.5)
+    fh2.eval()
+    finehead.export(os.path.join(out, "detector.safetensors"), fh2, os.path.join(out, "fine2.safetensors"), Args, 0.3, 0)
+    x2 = torch.randn(1, 3, 50, 58)  # stride-4 grid 13x15, stride-8 grid 7x8: the upsampling's last row/column
+    with torch.no_grad():
+        f4, f8 = finehead.features(wide, x2, 1, len(wide.body) - 1)
+        fine_out, fine_main, fine2_out = fh(f4, f8), wide(x2), fh2(f4, f8)
     save(os.path.join(out, "golden.safetensors"),
          {"input": x[0].numpy().astype(np.float32), "output": y[0].numpy().astype(np.float32),
+          "fine_input": x2[0].numpy().astype(np.float32), "fine_main": fine_main[0].numpy().astype(np.float32),
+          "fine_output": fine_out[0].numpy().astype(np.float32),
+          "fine2_output": fine2_out[0].numpy().astype(np.float32),
           "frame": frame.astype(np.float32), "verifier_boxes": boxes, "verifier_probs": np.array(probs, np.float32),
           "boxed_outputs": np.array(boxed, np.float32)})
     print(tuple(y.shape))

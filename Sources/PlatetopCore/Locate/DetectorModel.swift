@@ -20,6 +20,29 @@ public struct DetectorInfo: Sendable, Equatable {
     public var layerCount: Int
     /// The second stage that re-scores candidates, when the file has one.
     public var verifier: VerifierInfo? = nil
+    /// The finer heat map for the smallest plates, when the file has one.
+    public var fineHead: FineHeadInfo? = nil
+}
+
+/// What a detector file says about its fine head: a second, finer heat map (same five channels as
+/// the main one) for plates only a cell or two wide at the main stride.
+///
+/// It runs its layers on the backbone's output after layer `inputLayer` (stride ``stride``); the
+/// output after layer `contextLayer` (twice that stride), passed through its own 1x1 context
+/// convolutions and upsampled x2 (nearest), is concatenated (after the channels there) to the input
+/// of its layer `contextJoinsLayer` (0: to the backbone features themselves). Its peaks scoring
+/// at least `minScore` join the main heat map's candidates before non-maximum suppression and the verifier.
+public struct FineHeadInfo: Sendable, Equatable {
+    public var inputLayer: Int
+    public var contextLayer: Int
+    /// The fine layer whose input the upsampled context joins (`platetop.fine.context_joins_layer`, default 0).
+    public var contextJoinsLayer: Int = 0
+    /// Input pixels per fine cell.
+    public var stride: Int
+    /// Lowest fine heat-map score that makes a candidate (`platetop.fine.min_score`).
+    public var minScore: Float
+    public var parameterCount: Int
+    public var layerCount: Int
 }
 
 /// What a detector file says about its plate verifier: a small grey-level network that looks again
@@ -79,6 +102,9 @@ public struct DetectorModel: Sendable {
     let layers: [DetectorConv]
     /// The verifier's convolutions (empty without one, see ``DetectorInfo/verifier``).
     let verifierLayers: [DetectorConv]
+    /// The fine head's context convolutions and its own (empty without one, see ``DetectorInfo/fineHead``).
+    let fineContextLayers: [DetectorConv]
+    let fineLayers: [DetectorConv]
     /// Output channels of the last layer.
     public static let outputChannels = 5
     /// Output channels of a verifier that also gives the plate's box (logit + left, top, right, bottom).
@@ -179,23 +205,70 @@ public struct DetectorModel: Sendable {
                 parameterCount: Self.parameterCount(verifierLayers), layerCount: verifierLayers.count,
                 refinesBoxes: refines, recheckMinScore: recheck)
         }
+        var fineHead: FineHeadInfo?
+        var fineContextLayers: [DetectorConv] = [], fineLayers: [DetectorConv] = []
+        if meta["platetop.fine.layers"] != nil {
+            let input = try int("platetop.fine.input_layer"), context = try int("platetop.fine.context_layer")
+            guard input >= 0, input < context, context < layers.count - 1 else {
+                throw ModelFileError("detector metadata: fine input_layer \(input) and context_layer \(context) must satisfy 0 <= input < context < \(layers.count - 1)")
+            }
+            guard layers[input].relu, layers[context].relu else {
+                throw ModelFileError("detector metadata: the fine head's input and context layers must have relu")
+            }
+            let fineStride = layers[...input].reduce(1) { $0 * $1.stride }
+            let contextStride = layers[...context].reduce(1) { $0 * $1.stride }
+            guard contextStride == 2 * fineStride else {
+                throw ModelFileError("detector metadata: fine context_layer has stride \(contextStride), need twice the input layer's \(fineStride)")
+            }
+            fineContextLayers = try Self.layers(in: file, metaKey: "platetop.fine.context_layers", prefix: "fine.context.",
+                                                inputChannels: layers[context].outC, outputChannels: nil, unused: &unused)
+            var joins = 0
+            if meta["platetop.fine.context_joins_layer"] != nil {
+                joins = try int("platetop.fine.context_joins_layer")
+            }
+            fineLayers = try Self.layers(in: file, metaKey: "platetop.fine.layers", prefix: "fine.layers.",
+                                         inputChannels: layers[input].outC, outputChannels: [Self.outputChannels],
+                                         extraInput: (joins, fineContextLayers.last!.outC), unused: &unused)
+            guard joins >= 0, joins < fineLayers.count else {
+                throw ModelFileError("detector metadata: fine context_joins_layer \(joins) outside 0...\(fineLayers.count - 1)")
+            }
+            guard (fineContextLayers + fineLayers).allSatisfy({ $0.stride == 1 }) else {
+                throw ModelFileError("detector metadata: the fine head's layers must all have stride 1")
+            }
+            for l in fineContextLayers where l.kh != 1 || l.kw != 1 || l.padding != 0 {
+                throw ModelFileError("detector metadata: the fine head's context layers must be unpadded 1x1 convolutions")
+            }
+            for l in fineLayers where l.outputWidth(100) != 100 || l.outputHeight(100) != 100 {
+                throw ModelFileError("detector metadata: the fine head's layers must keep the grid size (padding = dilation * (kernel - 1) / 2)")
+            }
+            let fineMin = try float("platetop.fine.min_score")
+            guard fineMin > 0, fineMin < 1 else { throw ModelFileError("detector metadata: fine min_score \(fineMin) must be between 0 and 1") }
+            fineHead = FineHeadInfo(inputLayer: input, contextLayer: context, contextJoinsLayer: joins, stride: fineStride, minScore: fineMin,
+                                    parameterCount: Self.parameterCount(fineContextLayers + fineLayers),
+                                    layerCount: fineContextLayers.count + fineLayers.count)
+        }
         if let extra = unused.sorted().first {
             throw ModelFileError("tensor '\(extra)': unexpected in a centernet-tiny detector")
         }
         self.layers = layers
         self.verifierLayers = verifierLayers
+        self.fineContextLayers = fineContextLayers
+        self.fineLayers = fineLayers
         info = DetectorInfo(
             name: meta["platetop.name"] ?? "unnamed", description: meta["platetop.description"] ?? "",
             stride: stride, colorOrder: order, mean: mean, scale: scale, inputWidth: inputWidth,
             minScore: minScore, parameterCount: Self.parameterCount(layers), layerCount: layers.count,
-            verifier: verifier)
+            verifier: verifier, fineHead: fineHead)
     }
 
     /// The convolutions listed by metadata `metaKey` (a JSON list of `{stride, dilation, padding, relu}`)
-    /// with tensors `<prefix><i>.weight` / `.bias`; the last one has one of `outputChannels` and no ReLU.
+    /// with tensors `<prefix><i>.weight` / `.bias`; the last one has one of `outputChannels` and no ReLU
+    /// (nil: any channels and activation, for layers whose output feeds more layers). With `extraInput`
+    /// `(i, n)`, layer i's input has n more channels (concatenated from elsewhere) than the layer before gives.
     /// Names of the tensors used are removed from `unused`.
     private static func layers(in file: SafeTensorsFile, metaKey: String, prefix: String, inputChannels: Int,
-                               outputChannels: [Int], unused: inout Set<String>) throws -> [DetectorConv] {
+                               outputChannels: [Int]?, extraInput: (at: Int, channels: Int)? = nil,
+                               unused: inout Set<String>) throws -> [DetectorConv] {
         struct LayerSpec: Decodable { let stride: Int; let dilation: Int; let padding: Int; let relu: Bool }
         guard let layersJSON = file.metadata[metaKey] else { throw ModelFileError("detector metadata: missing \"\(metaKey)\"") }
         guard let specs = try? JSONDecoder().decode([LayerSpec].self, from: Data(layersJSON.utf8)) else {
@@ -207,6 +280,7 @@ public struct DetectorModel: Sendable {
         var layers: [DetectorConv] = []
         var inC = inputChannels
         for (i, s) in specs.enumerated() {
+            if let extraInput, extraInput.at == i { inC += extraInput.channels }
             let wName = "\(prefix)\(i).weight", bName = "\(prefix)\(i).bias"
             guard s.stride >= 1, s.stride <= 4, s.dilation >= 1, s.dilation <= 16, s.padding >= 0, s.padding <= 32 else {
                 throw ModelFileError("detector metadata: \(metaKey) layer \(i) has stride \(s.stride), dilation \(s.dilation), padding \(s.padding) (need 1...4, 1...16, 0...32)")
@@ -216,7 +290,7 @@ public struct DetectorModel: Sendable {
                 throw ModelFileError("tensor '\(wName)': shape \(w.shape), expected [out, \(inC), kh, kw] with kernel sides 1...64")
             }
             let outC = w.shape[0]
-            if i == specs.count - 1 {
+            if i == specs.count - 1, let outputChannels {
                 guard outputChannels.contains(outC) else {
                     let need = outputChannels.map(String.init).joined(separator: " or ")
                     throw ModelFileError("tensor '\(wName)': \(outC) output channels, the last layer needs \(need)")
@@ -248,9 +322,17 @@ public struct DetectorModel: Sendable {
         return Self.walk(verifierLayers, width: v.inputWidth, height: v.inputHeight).multiplyAdds
     }
 
-    /// Multiply-adds of one forward pass on a `width x height` input.
-    public func multiplyAdds(width: Int, height: Int) -> Int {
-        Self.walk(layers, width: width, height: height).multiplyAdds
+    /// Multiply-adds of one forward pass on a `width x height` input (with the fine head, when the
+    /// file has one and `fineHead` is true).
+    public func multiplyAdds(width: Int, height: Int, fineHead: Bool = true) -> Int {
+        var total = Self.walk(layers, width: width, height: height).multiplyAdds
+        if fineHead, let f = info.fineHead {
+            let fine = Self.walk(Array(layers[...f.inputLayer]), width: width, height: height)
+            let context = Self.walk(Array(layers[...f.contextLayer]), width: width, height: height)
+            total += Self.walk(fineContextLayers, width: context.width, height: context.height).multiplyAdds
+            total += Self.walk(fineLayers, width: fine.width, height: fine.height).multiplyAdds
+        }
+        return total
     }
 
     /// Output size of `layers` on a `width x height` input and the multiply-adds on the way.

@@ -119,12 +119,17 @@ public final class PlateDetector: PlateLocator {
         /// Re-score candidates with the model's verifier when it has one (``DetectorInfo/verifier``);
         /// false uses the heat-map scores alone.
         public var useVerifier: Bool = true
+        /// Add the candidates of the model's fine head when it has one (``DetectorInfo/fineHead``);
+        /// false uses the main heat map's alone.
+        public var useFineHead: Bool = true
 
         public init(minScore: Float? = nil, inputWidth: Int? = nil, nmsThreshold: Float = 0.3,
                     maxDetections: Int = 16, cropMargin: Double = 0.08, threads: Int = 1,
-                    deskewMinDegrees: Double? = 3, edgeCutTolerance: Float? = 2, useVerifier: Bool = true) {
+                    deskewMinDegrees: Double? = 3, edgeCutTolerance: Float? = 2, useVerifier: Bool = true,
+                    useFineHead: Bool = true) {
             self.edgeCutTolerance = edgeCutTolerance
             self.useVerifier = useVerifier
+            self.useFineHead = useFineHead
             self.minScore = minScore; self.inputWidth = inputWidth; self.nmsThreshold = nmsThreshold
             self.maxDetections = maxDetections; self.cropMargin = cropMargin; self.threads = threads
             self.deskewMinDegrees = deskewMinDegrees
@@ -146,6 +151,8 @@ public final class PlateDetector: PlateLocator {
     public var inputWidth: Int { options.inputWidth ?? model.info.inputWidth }
     /// The verifier in use: the model's, unless `options.useVerifier` is false.
     public var verifier: VerifierInfo? { options.useVerifier ? model.info.verifier : nil }
+    /// The fine head in use: the model's, unless `options.useFineHead` is false.
+    public var fineHead: FineHeadInfo? { options.useFineHead ? model.info.fineHead : nil }
 
     private var buffers: [UnsafeMutablePointer<Float>] = []
     private var bufferSizes: [Int] = []
@@ -218,8 +225,9 @@ public final class PlateDetector: PlateLocator {
                                        width: w, height: h, degrees: angle)
     }
 
-    /// Detections in frame pixels (floats, unclamped), after NMS, best first. With a verifier
-    /// (``verifier``), the heat-map peaks scoring at least its `candidateMinScore` are candidates and
+    /// Detections in frame pixels (floats, unclamped), after NMS, best first. With a fine head
+    /// (``fineHead``), its peaks scoring at least its `minScore` join the heat map's before NMS.
+    /// With a verifier (``verifier``), the heat-map peaks scoring at least its `candidateMinScore` are candidates and
     /// each one's score becomes `detector^(1 - weight) * verifier^weight`; those reaching ``minScore``
     /// are kept, moved to the verifier's box when it gives one (``VerifierInfo/refinesBoxes``) and
     /// suppressed again with NMS (two candidates of one plate can move onto the same box). With
@@ -227,7 +235,7 @@ public final class PlateDetector: PlateLocator {
     /// its new box and scored with that second probability (the box stays where the first look put it).
     public func detect(in frame: PixelImage) -> [DetectedBox] {
         let (w, h) = inputSize(frameWidth: frame.width, frameHeight: frame.height)
-        let out = output(for: frame, width: w, height: h)
+        let (out, fineOut) = outputs(for: frame, width: w, height: h)
         let sx = Float(frame.width) / Float(w), sy = Float(frame.height) / Float(h)
         var threshold = verifier?.candidateMinScore ?? minScore
         if let v = verifier, v.weight < 1 {
@@ -235,7 +243,10 @@ public final class PlateDetector: PlateLocator {
             // never reach minScore: not worth verifying (the slack covers float rounding).
             threshold = max(threshold, pow(minScore, 1 / (1 - v.weight)) * 0.999)
         }
-        let peaks = out.peaks(minScore: threshold, limit: options.maxDetections * 8)
+        var peaks = out.peaks(minScore: threshold, limit: options.maxDetections * 8)
+        if let fineOut, let f = fineHead {
+            peaks += fineOut.peaks(minScore: max(threshold, f.minScore), limit: options.maxDetections * 8)
+        }
         let boxes = nonMaximumSuppression(peaks, iouThreshold: options.nmsThreshold, limit: options.maxDetections).map {
             DetectedBox(x: $0.x * sx, y: $0.y * sy, width: $0.width * sx, height: $0.height * sy, score: $0.score)
         }
@@ -296,22 +307,38 @@ public final class PlateDetector: PlateLocator {
         return Verdict(probability: probability, box: DetectedBox(x: x0, y: y0, width: x1 - x0, height: y1 - y0, score: 0))
     }
 
-    /// The raw network output for `frame` resized to `width x height`.
+    /// The raw network output (main heat map) for `frame` resized to `width x height`.
     public func output(for frame: PixelImage, width: Int, height: Int) -> DetectorOutput {
-        let c = model.info.colorOrder.channels
-        let input = buffer(0, count: c * width * height)
-        frame.writePlanar(width: width, height: height, order: model.info.colorOrder,
-                          mean: model.info.mean, scale: model.info.scale, into: input)
-        return forward(planar: input, width: width, height: height)
+        forward(planar: planar(frame, width: width, height: height), width: width, height: height, fine: false).main
     }
 
-    /// The raw network output for an already normalised planar input `[channels][height][width]`.
+    /// The raw outputs of the main heat map and of the fine head (nil without one in use, see
+    /// ``fineHead``) for `frame` resized to `width x height`.
+    public func outputs(for frame: PixelImage, width: Int, height: Int) -> (main: DetectorOutput, fine: DetectorOutput?) {
+        forward(planar: planar(frame, width: width, height: height), width: width, height: height, fine: fineHead != nil)
+    }
+
+    /// The raw network output (main heat map) for an already normalised planar input `[channels][height][width]`.
     public func output(planarInput: [Float], width: Int, height: Int) -> DetectorOutput {
+        outputs(planarInput: planarInput, width: width, height: height, fine: false).main
+    }
+
+    /// ``outputs(for:width:height:)`` for an already normalised planar input `[channels][height][width]`;
+    /// `fine` false skips the fine head.
+    public func outputs(planarInput: [Float], width: Int, height: Int, fine: Bool = true) -> (main: DetectorOutput, fine: DetectorOutput?) {
         let c = model.info.colorOrder.channels
         precondition(planarInput.count == c * width * height, "planar input must hold channels * height * width floats")
         let input = buffer(0, count: planarInput.count)
         planarInput.withUnsafeBufferPointer { input.update(from: $0.baseAddress!, count: $0.count) }
-        return forward(planar: input, width: width, height: height)
+        return forward(planar: input, width: width, height: height, fine: fine && fineHead != nil)
+    }
+
+    /// `frame` resized to `width x height` and normalised, planar, in scratch buffer 0.
+    private func planar(_ frame: PixelImage, width: Int, height: Int) -> UnsafeMutablePointer<Float> {
+        let input = buffer(0, count: model.info.colorOrder.channels * width * height)
+        frame.writePlanar(width: width, height: height, order: model.info.colorOrder,
+                          mean: model.info.mean, scale: model.info.scale, into: input)
+        return input
     }
 
     /// Floats of im2col matrix per band of output rows: small enough for the band, OpenBLAS's
@@ -321,16 +348,59 @@ public final class PlateDetector: PlateLocator {
     /// ``defaultBandFloats``; tests make it tiny so that every layer runs in many bands.
     var bandFloats = PlateDetector.defaultBandFloats
 
-    private func forward(planar input: UnsafeMutablePointer<Float>, width: Int, height: Int) -> DetectorOutput {
-        let (x, w, h) = run(model.layers, planar: input, width: width, height: height)
-        let values = Array(UnsafeBufferPointer(start: x, count: DetectorModel.outputChannels * w * h))
-        return DetectorOutput(gridWidth: w, gridHeight: h, stride: model.info.stride, values: values)
+    /// Scratch buffers of the fine head: a copy of the stride-4 features, of the context features
+    /// (the backbone's buffers are reused later on) and the input of the layer the context joins.
+    private static let fineInputSlot = 7, fineContextSlot = 8, fineJoinedSlot = 9
+
+    private func forward(planar input: UnsafeMutablePointer<Float>, width: Int, height: Int,
+                         fine useFine: Bool) -> (main: DetectorOutput, fine: DetectorOutput?) {
+        let layers = model.layers
+        guard useFine, let f = model.info.fineHead, let contextOut = model.fineContextLayers.last else {
+            let (x, w, h) = run(layers, planar: input, width: width, height: height)
+            let values = Array(UnsafeBufferPointer(start: x, count: DetectorModel.outputChannels * w * h))
+            return (DetectorOutput(gridWidth: w, gridHeight: h, stride: model.info.stride, values: values), nil)
+        }
+        let g4 = DetectorModel.walk(Array(layers[...f.inputLayer]), width: width, height: height)
+        let g8 = DetectorModel.walk(Array(layers[...f.contextLayer]), width: width, height: height)
+        let c4 = layers[f.inputLayer].outC, c8 = layers[f.contextLayer].outC, cc = contextOut.outC
+        let joins = f.contextJoinsLayer, fineLayers = model.fineLayers
+        // Channels before the context in the joined input: the backbone's, or those of the fine layer before.
+        let before = joins == 0 ? c4 : fineLayers[joins - 1].outC
+        let n4 = g4.width * g4.height, joinedCount = (before + cc) * n4, contextCount = c8 * g8.width * g8.height
+        // With joins == 0 the backbone features are captured straight into the joined input.
+        let featureSlot = joins == 0 ? Self.fineJoinedSlot : Self.fineInputSlot
+        let (x, w, h) = run(layers, planar: input, width: width, height: height,
+                            captures: [f.inputLayer: (featureSlot, joins == 0 ? joinedCount : c4 * n4),
+                                       f.contextLayer: (Self.fineContextSlot, contextCount)])
+        let main = DetectorOutput(gridWidth: w, gridHeight: h, stride: model.info.stride,
+                                  values: Array(UnsafeBufferPointer(start: x, count: DetectorModel.outputChannels * w * h)))
+        let (cx, cw, ch) = run(model.fineContextLayers, planar: buffer(Self.fineContextSlot, count: contextCount),
+                               width: g8.width, height: g8.height)
+        // The context, upsampled x2 (nearest), goes after the `before` channels.
+        let joined = buffer(Self.fineJoinedSlot, count: joinedCount)
+        for c in 0..<cc {
+            for y in 0..<g4.height {
+                let src = cx + (c * ch + min(y / 2, ch - 1)) * cw, dst = joined + ((before + c) * g4.height + y) * g4.width
+                for x in 0..<g4.width { dst[x] = src[min(x / 2, cw - 1)] }
+            }
+        }
+        if joins > 0 {
+            let (px, _, _) = run(Array(fineLayers[..<joins]), planar: buffer(Self.fineInputSlot, count: c4 * n4),
+                                 width: g4.width, height: g4.height)
+            joined.update(from: px, count: before * n4)
+        }
+        let (fx, fw, fh) = run(Array(fineLayers[joins...]), planar: joined, width: g4.width, height: g4.height)
+        let fine = DetectorOutput(gridWidth: fw, gridHeight: fh, stride: f.stride,
+                                  values: Array(UnsafeBufferPointer(start: fx, count: DetectorModel.outputChannels * fw * fh)))
+        return (main, fine)
     }
 
     /// Runs `layers` on the planar input; returns the last layer's planar output (in one of the
-    /// scratch buffers, valid until the next call) and its width and height.
+    /// scratch buffers, valid until the next call) and its width and height. `captures` maps a
+    /// layer's index to a scratch slot and its size: that layer's output (after its ReLU, planar) is
+    /// copied to the start of that slot.
     private func run(_ layers: [DetectorConv], planar input: UnsafeMutablePointer<Float>, width: Int,
-                     height: Int) -> (UnsafeMutablePointer<Float>, Int, Int) {
+                     height: Int, captures: [Int: (slot: Int, count: Int)] = [:]) -> (UnsafeMutablePointer<Float>, Int, Int) {
         if openblas_get_num_threads() != Int32(options.threads) { openblas_set_num_threads(Int32(options.threads)) }
         var x = input, w = width, h = height
         var xIsSplit = false  // x already holds the column phases the layer's stride needs
@@ -389,6 +459,16 @@ public final class PlateDetector: PlateLocator {
                     }
                 }
                 oy0 = oy1
+            }
+            if let capture = captures[i] {
+                // y holds this layer's output after its ReLU, unless a split copy took the ReLU.
+                precondition(capture.count >= l.outC * n, "capture slot too small")
+                let dst = buffer(capture.slot, count: capture.count)
+                if splitOut != nil && l.relu {
+                    for j in 0..<(l.outC * n) { dst[j] = max(y[j], 0) }
+                } else {
+                    dst.update(from: y, count: l.outC * n)
+                }
             }
             x = splitOut ?? y; xIsSplit = splitOut != nil; w = ow; h = oh
         }
