@@ -35,7 +35,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
-from train import focal, iou, load_rgb, read_set, targets  # noqa: E402  (first: the top-level training/ has a train.py too)
+from train import add_run_args, empty_targets, focal, iou, jittered_crop, load_rgb, place_plate, read_set, rescale, targets  # noqa: E402  (first: the top-level training/ has a train.py too)
 from detnet import MEAN, SCALE, load_exported  # noqa: E402
 from safetensors_io import load, save  # noqa: E402
 
@@ -91,54 +91,22 @@ def features(det, x, input_layer, context_layer):
 
 
 def fine_targets(boxes, gw, gh, max_w, s=FINE_STRIDE):
-    heat = np.zeros((gh, gw), np.float32)
+    heat, reg, mask, xs, ys = empty_targets(gw, gh)
     weight = np.ones((gh, gw), np.float32)
-    reg = np.zeros((4, gh, gw), np.float32)
-    mask = np.zeros((gh, gw), np.float32)
-    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32)
     for (x, y, w, h) in boxes:
-        if w >= max_w:
-            if w < 1.5 * max_w:  # ambiguous sizes: neither plate nor background for the fine head
-                x0, y0 = max(0, int(x // s)), max(0, int(y // s))
-                x1, y1 = min(gw, int(math.ceil((x + w) / s))), min(gh, int(math.ceil((y + h) / s)))
-                weight[y0:y1, x0:x1] = 0
-            continue
-        cx, cy = (x + w / 2) / s, (y + h / 2) / s
-        ix, iy = int(math.floor(cx)), int(math.floor(cy))
-        if not (0 <= ix < gw and 0 <= iy < gh):
-            continue
-        sx, sy = max(0.6, w / s / 6), max(0.6, h / s / 6)
-        g = np.exp(-((xs - ix) ** 2) / (2 * sx * sx) - ((ys - iy) ** 2) / (2 * sy * sy))
-        heat = np.maximum(heat, g)
-        heat[iy, ix] = 1
-        reg[:, iy, ix] = [cx - ix, cy - iy, math.log(max(w, 1) / s), math.log(max(h, 1) / s)]
-        mask[iy, ix] = 1
+        if w < max_w:
+            place_plate(heat, reg, mask, xs, ys, (x, y, w, h), s)
+        elif w < 1.5 * max_w:  # ambiguous sizes: neither plate nor background for the fine head
+            x0, y0 = max(0, int(x // s)), max(0, int(y // s))
+            x1, y1 = min(gw, int(math.ceil((x + w) / s))), min(gh, int(math.ceil((y + h) / s)))
+            weight[y0:y1, x0:x1] = 0
     return heat, weight, reg, mask
 
 
 def sample(rng, item, cw, ch, scale_range, max_w):
     path, boxes = item
-    img = load_rgb(path)
-    f = rng.uniform(*scale_range)
-    H0, W0 = img.shape[:2]
-    nw, nh = max(cw, int(round(W0 * f))), max(ch, int(round(H0 * f)))
-    img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
-    fx, fy = nw / W0, nh / H0
-    boxes = [(x * fx, y * fy, w * fx, h * fy) for (x, y, w, h) in boxes]
-    H, W = img.shape[:2]
-    small = [b for b in boxes if b[2] < max_w]
-    if small and rng.random() < 0.6:
-        x, y, w, h = small[rng.integers(0, len(small))]
-        cx, cy = x + w / 2 + rng.uniform(-cw * 0.4, cw * 0.4), y + h / 2 + rng.uniform(-ch * 0.4, ch * 0.4)
-        x0, y0 = int(np.clip(cx - cw / 2, 0, W - cw)), int(np.clip(cy - ch / 2, 0, H - ch))
-    else:
-        x0, y0 = int(rng.integers(0, W - cw + 1)), int(rng.integers(0, H - ch + 1))
-    x0 -= x0 % 8; y0 -= y0 % 8
-    crop = img[y0:y0 + ch, x0:x0 + cw].astype(np.float32)
-    crop = crop * rng.uniform(0.75, 1.25) + rng.uniform(-20, 20)
-    if rng.random() < 0.2:
-        crop = np.repeat(crop.mean(2, keepdims=True), 3, 2)
-    crop = np.clip(crop, 0, 255)
+    img, boxes = rescale(rng, load_rgb(path), boxes, cw, ch, scale_range)
+    crop, x0, y0 = jittered_crop(rng, img, [b for b in boxes if b[2] < max_w], 0.6, cw, ch)
     bx = [(x - x0, y - y0, w, h) for (x, y, w, h) in boxes]
     heat, weight, reg, mask = fine_targets(bx, cw // FINE_STRIDE, ch // FINE_STRIDE, max_w)
     heat8, reg8, mask8 = targets(bx, cw // 8, ch // 8)
@@ -230,16 +198,7 @@ def export(det_path, head, out_path, a, min_score, steps, det=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--detector", required=True, help="the detector file to extend (frozen, copied unchanged)")
-    ap.add_argument("--train", required=True)
-    ap.add_argument("--val", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--crop", default="320x192")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--eval-every", type=int, default=500)
-    ap.add_argument("--eval-n", type=int, default=150)
+    add_run_args(ap)
     ap.add_argument("--eval-width", type=int, default=800)
     ap.add_argument("--scale-range", default="0.5,1.35")
     ap.add_argument("--max-width", type=float, default=32, help="plates narrower than this (input px) are the fine head's")

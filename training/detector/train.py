@@ -52,23 +52,64 @@ def load_rgb(path):
     return cv2.cvtColor(cv2.imread(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-def targets(boxes, gw, gh, s=STRIDE):
-    heat = np.zeros((gh, gw), np.float32)
-    reg = np.zeros((4, gh, gw), np.float32)
-    mask = np.zeros((gh, gw), np.float32)
+def place_plate(heat, reg, mask, xs, ys, box, s):
+    """Marks one plate on a stride-`s` grid, in place: a Gaussian peak (1 at its centre cell) in
+    `heat`, and at that cell the centre offset and log size in `reg` and 1 in `mask`."""
+    x, y, w, h = box
+    cx, cy = (x + w / 2) / s, (y + h / 2) / s
+    ix, iy = int(math.floor(cx)), int(math.floor(cy))
+    gh, gw = heat.shape
+    if not (0 <= ix < gw and 0 <= iy < gh):
+        return
+    sx, sy = max(0.6, w / s / 6), max(0.6, h / s / 6)
+    g = np.exp(-((xs - ix) ** 2) / (2 * sx * sx) - ((ys - iy) ** 2) / (2 * sy * sy))
+    np.maximum(heat, g, out=heat)
+    heat[iy, ix] = 1
+    reg[:, iy, ix] = [cx - ix, cy - iy, math.log(max(w, 1) / s), math.log(max(h, 1) / s)]
+    mask[iy, ix] = 1
+
+
+def empty_targets(gw, gh):
+    """(heat, reg, mask, xs, ys) for a gw x gh grid with no plate yet."""
     ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32)
-    for (x, y, w, h) in boxes:
-        cx, cy = (x + w / 2) / s, (y + h / 2) / s
-        ix, iy = int(math.floor(cx)), int(math.floor(cy))
-        if not (0 <= ix < gw and 0 <= iy < gh):
-            continue
-        sx, sy = max(0.6, w / s / 6), max(0.6, h / s / 6)
-        g = np.exp(-((xs - ix) ** 2) / (2 * sx * sx) - ((ys - iy) ** 2) / (2 * sy * sy))
-        heat = np.maximum(heat, g)
-        heat[iy, ix] = 1
-        reg[:, iy, ix] = [cx - ix, cy - iy, math.log(max(w, 1) / s), math.log(max(h, 1) / s)]
-        mask[iy, ix] = 1
+    return (np.zeros((gh, gw), np.float32), np.zeros((4, gh, gw), np.float32),
+            np.zeros((gh, gw), np.float32), xs, ys)
+
+
+def targets(boxes, gw, gh, s=STRIDE):
+    heat, reg, mask, xs, ys = empty_targets(gw, gh)
+    for box in boxes:
+        place_plate(heat, reg, mask, xs, ys, box, s)
     return heat, reg, mask
+
+
+def rescale(rng, img, boxes, cw, ch, scale_range):
+    """The frame and its boxes scaled by a random factor from `scale_range` (never below cw x ch)."""
+    f = rng.uniform(*scale_range)
+    H0, W0 = img.shape[:2]
+    nw, nh = max(cw, int(round(W0 * f))), max(ch, int(round(H0 * f)))
+    img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    fx, fy = nw / W0, nh / H0
+    return img, [(x * fx, y * fy, w * fx, h * fy) for (x, y, w, h) in boxes]
+
+
+def jittered_crop(rng, img, focus, p_focus, cw, ch):
+    """A cw x ch crop with photometric jitter, and its top-left corner: with probability `p_focus`
+    (when `focus` has boxes) near one of those boxes, else anywhere; the corner is aligned to the
+    stride so the grid matches full-frame inference."""
+    H, W = img.shape[:2]
+    if focus and rng.random() < p_focus:
+        x, y, w, h = focus[rng.integers(0, len(focus))]
+        cx, cy = x + w / 2 + rng.uniform(-cw * 0.4, cw * 0.4), y + h / 2 + rng.uniform(-ch * 0.4, ch * 0.4)
+        x0, y0 = int(np.clip(cx - cw / 2, 0, W - cw)), int(np.clip(cy - ch / 2, 0, H - ch))
+    else:
+        x0, y0 = int(rng.integers(0, W - cw + 1)), int(rng.integers(0, H - ch + 1))
+    x0 -= x0 % STRIDE; y0 -= y0 % STRIDE
+    crop = img[y0:y0 + ch, x0:x0 + cw].astype(np.float32)
+    crop = crop * rng.uniform(0.75, 1.25) + rng.uniform(-20, 20)
+    if rng.random() < 0.2:
+        crop = np.repeat(crop.mean(2, keepdims=True), 3, 2)
+    return np.clip(crop, 0, 255), x0, y0
 
 
 def sample(rng, item, cw, ch, scale_range=(1.0, 1.0)):
@@ -78,27 +119,8 @@ def sample(rng, item, cw, ch, scale_range=(1.0, 1.0)):
     if hi > lo or lo != 1.0:
         # multi-scale: the same plate seen at several input widths (e.g. 960-wide frames shrunk
         # to 640..960) so one model serves any --detector-width in that range
-        f = rng.uniform(lo, hi)
-        H0, W0 = img.shape[:2]
-        nw, nh = max(cw, int(round(W0 * f))), max(ch, int(round(H0 * f)))
-        img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
-        fx, fy = nw / W0, nh / H0
-        boxes = [(x * fx, y * fy, w * fx, h * fy) for (x, y, w, h) in boxes]
-    H, W = img.shape[:2]
-    if boxes and rng.random() < 0.5:
-        x, y, w, h = boxes[rng.integers(0, len(boxes))]
-        cx, cy = x + w / 2 + rng.uniform(-cw * 0.4, cw * 0.4), y + h / 2 + rng.uniform(-ch * 0.4, ch * 0.4)
-        x0, y0 = int(np.clip(cx - cw / 2, 0, W - cw)), int(np.clip(cy - ch / 2, 0, H - ch))
-    else:
-        x0, y0 = int(rng.integers(0, W - cw + 1)), int(rng.integers(0, H - ch + 1))
-    # align to the stride so the grid matches full-frame inference
-    x0 -= x0 % STRIDE; y0 -= y0 % STRIDE
-    crop = img[y0:y0 + ch, x0:x0 + cw].astype(np.float32)
-    # photometric jitter
-    crop = crop * rng.uniform(0.75, 1.25) + rng.uniform(-20, 20)
-    if rng.random() < 0.2:
-        crop = np.repeat(crop.mean(2, keepdims=True), 3, 2)
-    crop = np.clip(crop, 0, 255)
+        img, boxes = rescale(rng, img, boxes, cw, ch, scale_range)
+    crop, x0, y0 = jittered_crop(rng, img, boxes, 0.5, cw, ch)
     bx = [(x - x0, y - y0, w, h) for (x, y, w, h) in boxes]
     heat, reg, mask = targets(bx, cw // STRIDE, ch // STRIDE)
     return (crop.transpose(2, 0, 1) - MEAN) * SCALE, heat, reg, mask
@@ -195,8 +217,8 @@ def match(dets, boxes):
     return tp, fp
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def add_run_args(ap):
+    """The options every detector training script shares: data, output, schedule, evaluation."""
     ap.add_argument("--train", required=True, help="composite folder(s), comma-separated")
     ap.add_argument("--val", required=True)
     ap.add_argument("--out", required=True)
@@ -207,6 +229,11 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--eval-n", type=int, default=150)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    add_run_args(ap)
     ap.add_argument("--min-score", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit-train", type=int, default=0)
