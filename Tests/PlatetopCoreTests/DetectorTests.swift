@@ -170,6 +170,26 @@ struct DetectorDecodeTests {
         #expect(try det.locate(in: PixelImage(width: 64, height: 32, format: .rgb24)).isEmpty)
     }
 
+    /// A box that ends on the frame's edge is a plate cut by it (the verifier's crop is clamped to the
+    /// frame, so its box of a cut plate ends exactly there); one ending half a pixel inside is read.
+    @Test func boxesOnTheFrameEdgeAreCut() throws {
+        let model = try DetectorFixtures.model(DetectorFixtures.oneByOne(logW: 0, logH: 0), DetectorFixtures.metadata())
+        let frame = PixelImage(width: 64, height: 32, format: .rgb24)
+        let det = try PlateDetector(model: model, options: .init(minScore: 0.5))
+        func box(_ x: Float, _ y: Float, _ w: Float, _ h: Float) -> DetectedBox { DetectedBox(x: x, y: y, width: w, height: h, score: 0.9) }
+        #expect(det.candidate(for: box(10, 20, 20, 12), in: frame) == nil)       // bottom on the edge
+        #expect(det.candidate(for: box(0, 5, 20, 8), in: frame) == nil)          // left on the edge
+        #expect(det.candidate(for: box(44.2, 5, 19.8, 8), in: frame) == nil)     // right 0.0 px inside
+        #expect(det.candidate(for: box(10, 20, 20, 11.4), in: frame)?.box == PixelRect(x: 10, y: 20, width: 20, height: 12))
+        #expect(det.candidate(for: box(0.6, 0.6, 20, 8), in: frame) != nil)
+        // A positive tolerance lets a box run that far past the edge; nil keeps every box.
+        let lenient = try PlateDetector(model: model, options: .init(minScore: 0.5, edgeCutTolerance: 2))
+        #expect(lenient.candidate(for: box(10, 20, 20, 13.5), in: frame) != nil)
+        #expect(lenient.candidate(for: box(10, 20, 20, 14.5), in: frame) == nil)
+        let keepAll = try PlateDetector(model: model, options: .init(minScore: 0.5, edgeCutTolerance: nil))
+        #expect(keepAll.candidate(for: box(10, 20, 20, 14.5), in: frame) != nil)
+    }
+
     @Test func rejectsBadOptions() throws {
         let model = try DetectorFixtures.model(DetectorFixtures.oneByOne(logW: 0, logH: 0), DetectorFixtures.metadata())
         #expect(throws: PlateDetector.InvalidOptions.self) { try PlateDetector(model: model, options: .init(minScore: 1.5)) }

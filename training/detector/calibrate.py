@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Writes the calibrated score threshold into a detector file's metadata (platetop.min_score).
 
-  calibrate.py MODEL.safetensors SCORE [KEY=VALUE ...]   (extra metadata, e.g. platetop.val_recall=0.95)
+  calibrate.py MODEL.safetensors SCORE [--drop-fine] [KEY=VALUE ...]   (extra metadata, e.g. platetop.val_recall=0.95)
+
+--drop-fine removes a fine head (the `fine.*` tensors and `platetop.fine.*` metadata that
+finehead.py adds), keeping the backbone, main head and verifier as they are.
 """
 import os
 import sys
@@ -16,7 +19,12 @@ def main():
     tensors, meta = load(path)
     meta = dict(meta or {})
     meta["platetop.min_score"] = repr(score)
-    for kv in sys.argv[3:]:
+    args = sys.argv[3:]
+    if "--drop-fine" in args:
+        args = [a for a in args if a != "--drop-fine"]
+        tensors = {k: v for k, v in tensors.items() if not k.startswith("fine.")}
+        meta = {k: v for k, v in meta.items() if not k.startswith("platetop.fine.")}
+    for kv in args:
         k, v = kv.split("=", 1)
         meta[k] = v
     save(path, tensors, meta)

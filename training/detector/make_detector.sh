@@ -71,12 +71,33 @@ cp "$V/run/detector.safetensors" "$ROOT/models/detector.safetensors"
 # the highest score that keeps the recall of the one-look threshold 0.462 (the lowest with <= 0.05
 # false positives per frame on val alone; verifier.py's differs by one false positive at 0.459-0.461).
 $PY "$HERE/calibrate.py" "$ROOT/models/detector.safetensors" 0.57 platetop.verifier.recheck_min_score=0.3 platetop.verifier.min_score=0.47 "platetop.description=platetop plate detector (centernet-tiny), fine-tune 3 step 1500 (run5 + 6,000 + 1,500 steps on 7,500 960x540 composites, render_plates recipe 4 plates) + verifier with box head (5 convs + dense 5-output head, 96x32 grey, step 10,500 on 147,251 candidate crops), moved boxes from combined score 0.3 verified again; val recall 0.953 at 0.026 FP/frame (min score 0.47 with the verifier; 0.883 at 0.046 at 0.57 without)"
+# 5b. Fine-tune 4 (shipped 2026-12-04): backbone and stride-8 head trained jointly with an auxiliary
+#     stride-4 head (finehead.py --joint-lr) on 7,500 new frames, 3,000 steps planned; every 500 steps
+#     the whole file is exported and counted by the Swift engine without its fine head on val: step 2,000.
+#     The fine head is dropped, the verifier kept as it is; thresholds 0.41 (with the verifier: the
+#     lowest with <= 0.04 FP/frame on val, checked on test, test2, test3) and 0.53 (heat map alone).
+[ -f "$WORK/trainE1/boxes.csv" ] || nice -n 19 $PY "$HERE/composite.py" --split train --count 5000 --out "$WORK/trainE1" --width 960 --seed 26 --recipe 4
+[ -f "$WORK/trainE2/boxes.csv" ] || nice -n 19 $PY "$HERE/composite.py" --split train --count 2500 --out "$WORK/trainE2" --width 960 --seed 27 --recipe 4
+cp "$ROOT/models/detector.safetensors" "$WORK/fine-tune-3.safetensors"
+nice -n 19 $PY "$HERE/finehead.py" --detector "$WORK/fine-tune-3.safetensors" --train "$WORK/trainE1,$WORK/trainE2" \
+    --val "$WORK/val" --out "$WORK/jointB" --steps 3000 --lr 1.5e-3 --joint-lr 3e-4 --threads "$THREADS" \
+    --eval-every 500 --eval-n 150 2>&1 | tee "$WORK/jointB.log"
+for step in 500 1000 1500 2000 2500 3000; do
+    ./.build/release/platetop detect-eval --detector "$WORK/jointB/detector-step$step.safetensors" --no-detector-fine-head \
+        --thresholds 0.38,0.4,0.41,0.42,0.45 "$WORK/val" | grep "min score" | sed "s/^/step $step /"
+done
+cp "$WORK/jointB/detector-step2000.safetensors" "$ROOT/models/detector.safetensors"
+$PY "$HERE/calibrate.py" "$ROOT/models/detector.safetensors" 0.53 --drop-fine platetop.verifier.min_score=0.41 platetop.training_steps=2000 "platetop.description=platetop plate detector (centernet-tiny), fine-tune 4 step 2000 (fine-tune 3 + 2,000 of 3,000 steps, lr 3e-4, on 7,500 new 960x540 composites, trained with an auxiliary stride-4 head that is not kept) + the fine-tune-3 verifier unchanged (box head, 96x32 grey), moved boxes from combined score 0.3 verified again; val recall 0.957 at 0.038 FP/frame (min score 0.41 with the verifier; 0.870 at 0.050 at 0.53 without)"
+#    test4: rendered after fine-tune 4 and its thresholds were chosen, measured once.
+[ -f "$WORK/test4/boxes.csv" ] || nice -n 19 $PY "$HERE/composite.py" --split val --count 500 --seed 14 --out "$WORK/test4" --width 1280
 # 6. Validation numbers from the Swift engine (the numbers in models/DETECTOR.md).
 $PY "$HERE/e2e_labels.py" "$WORK/test"
 ./.build/release/platetop detect-eval --detector models/detector.safetensors --thresholds 0.5,0.55,0.56,0.58,0.6,0.65 "$WORK/val"
 ./.build/release/platetop detect-eval --detector models/detector.safetensors --thresholds 0.5,0.55,0.6,0.65 "$WORK/test"
 ./.build/release/platetop detect-eval --detector models/detector.safetensors --thresholds 0.5,0.55,0.6 "$WORK/test2"
 ./.build/release/platetop detect-eval --detector models/detector.safetensors --thresholds 0.5,0.55,0.6 "$WORK/test3"
+./.build/release/platetop detect-eval --detector models/detector.safetensors --thresholds 0.45,0.5 "$WORK/test4"
 ./.build/release/platetop eval "$WORK/test/e2e.csv" | tail -n 1
-# To move the default threshold (0.57 = the lowest with <= 0.05 FP/frame on the 500 val frames):
+# To move the heat map's threshold (0.53, without the verifier):
 #   training/detector/calibrate.py models/detector.safetensors SCORE
+# and the combined one (0.41, with it): add platetop.verifier.min_score=S

@@ -114,8 +114,11 @@ public final class PlateDetector: PlateLocator {
         public var deskewMinDegrees: Double? = 3
         /// Plates whose box runs past the frame's edge by more than this many pixels are cut by it
         /// and not handed to the recognizer (a vehicle entering or leaving would otherwise be logged
-        /// under a partial text); nil keeps them.
-        public var edgeCutTolerance: Float? = 2
+        /// under a partial text); nil keeps them. The default, -0.5, also cuts a box that ends on the
+        /// edge (less than half a pixel inside): the verifier's crop is clamped to the frame, so its box
+        /// of a plate that continues past the edge ends exactly there (a Mercosur plate's `BRASIL` band
+        /// is all that is left of it as the car leaves the demo clip's frame).
+        public var edgeCutTolerance: Float? = -0.5
         /// Re-score candidates with the model's verifier when it has one (``DetectorInfo/verifier``);
         /// false uses the heat-map scores alone.
         public var useVerifier: Bool = true
@@ -125,7 +128,7 @@ public final class PlateDetector: PlateLocator {
 
         public init(minScore: Float? = nil, inputWidth: Int? = nil, nmsThreshold: Float = 0.3,
                     maxDetections: Int = 16, cropMargin: Double = 0.08, threads: Int = 1,
-                    deskewMinDegrees: Double? = 3, edgeCutTolerance: Float? = 2, useVerifier: Bool = true,
+                    deskewMinDegrees: Double? = 3, edgeCutTolerance: Float? = -0.5, useVerifier: Bool = true,
                     useFineHead: Bool = true) {
             self.edgeCutTolerance = edgeCutTolerance
             self.useVerifier = useVerifier
