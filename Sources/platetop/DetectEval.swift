@@ -13,7 +13,7 @@ struct DetectEval: ParsableCommand {
         file,x,y,w,h[,text] per plate in frame pixels; a row with empty x,y,w,h lists a frame \
         without plates. A detection matches the unmatched labelled box it overlaps most when the \
         IoU reaches --iou (detections taken best score first); every other detection is a false \
-        positive. Prints recall, false positives per frame, recall by plate width (percent of the \
+        positive. Prints recall, false positives per frame, precision (matched detections over all), recall by plate width (percent of the \
         frame width) and the median detector time per frame; --thresholds adds one line per score. \
         With --verify a detection counts only when the recognizer reads at least --min-length \
         characters from it with a confidence of at least --min-confidence, the reads that can \
@@ -207,7 +207,7 @@ struct DetectEval: ParsableCommand {
         }
         for (k, s) in scores.enumerated() {
             let label = k == 0 ? "" : " "
-            Output.line("\(label)min score \(jsonNumber(Double(s), digits: 3)): recall \(tp[k])/\(plates) (\(pct(tp[k], plates)))  false positives \(fp[k]) (\(String(format: "%.3f", Double(fp[k]) / Double(n))) per frame)")
+            Output.line("\(label)min score \(jsonNumber(Double(s), digits: 3)): recall \(tp[k])/\(plates) (\(pct(tp[k], plates)))  false positives \(fp[k]) (\(String(format: "%.3f", Double(fp[k]) / Double(n))) per frame)  precision \(tp[k])/\(tp[k] + fp[k]) (\(pct(tp[k], tp[k] + fp[k])))")
         }
         let binText = bins.indices.map { "\(bins[$0].0) \(binHit[$0])/\(binTotal[$0]) (\(pct(binHit[$0], binTotal[$0])))" }
         Output.line("recall by plate width: " + binText.joined(separator: "  "))

@@ -87,6 +87,7 @@ struct DetectEvalTests {
         #expect(falsePositives <= 1, "\(plain)")
         let kept = try recallLine(["--verify", "--min-length", "7"])
         #expect(kept.line.contains("recall 1/1") && kept.line.contains("false positives 0 "), "\(kept)")
+        #expect(kept.line.hasSuffix("precision 1/1 (100.0%)"), "\(kept)")
         #expect(kept.verified?.hasSuffix("(\(falsePositives) others dropped)") == true, "\(kept)")
         let short = try recallLine(["--verify", "--min-length", "8"])
         #expect(short.line.contains("recall 0/1") && short.verified?.hasSuffix("(\(falsePositives + 1) others dropped)") == true, "\(short)")
@@ -121,6 +122,7 @@ struct DetectEvalTests {
         let reported = try #require(Double(verified.recall.split(separator: " ")[2].trimmingCharacters(in: CharacterSet(charactersIn: ":"))))
         let above = verified.rows.filter { Double($0[5])! >= reported }.count
         #expect(verified.recall.contains("recall 1/1") && verified.recall.contains("false positives \(above - 1) "), "\(verified.recall) \(above)")
+        #expect(verified.recall.contains("precision 1/\(above) "), "\(verified.recall) \(above)")
         let heat = try rows(["--no-detector-verifier"])
         let heatPlate = heat.rows.filter { Double($0[6])! >= 0.5 }
         #expect(heatPlate.count == 1)
