@@ -35,11 +35,12 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
-from train import add_run_args, empty_targets, focal, iou, jittered_crop, load_rgb, place_plate, read_set, rescale, targets  # noqa: E402  (first: the top-level training/ has a train.py too)
-from detnet import MEAN, SCALE, load_exported  # noqa: E402
+# first: the top-level training/ has a train.py too
+from train import (add_run_args, empty_targets, focal, frame_input, iou, jittered_crop, load_rgb, peaks,  # noqa: E402
+                   place_plate, read_set, rescale, targets)
+from detnet import MEAN, SCALE, folded_layers, load_exported  # noqa: E402
 from safetensors_io import load, save  # noqa: E402
 
-import cv2  # noqa: E402
 
 FINE_STRIDE = 4
 
@@ -122,18 +123,6 @@ def weighted_focal(logits, heat, weight):
     return (pl.sum() + nl.sum()) / pos.sum().clamp(min=1)
 
 
-def peaks(out, min_score, s):
-    heat = torch.sigmoid(out[0])
-    peak = F.max_pool2d(heat[None, None], 3, 1, 1)[0, 0]
-    ys, xs = torch.nonzero((heat >= peak) & (heat >= min_score), as_tuple=True)
-    res = []
-    for y, x in zip(ys.tolist(), xs.tolist()):
-        cx, cy = (x + out[1, y, x].item()) * s, (y + out[2, y, x].item()) * s
-        w, h = math.exp(min(out[3, y, x].item(), 12)) * s, math.exp(min(out[4, y, x].item(), 12)) * s
-        res.append((cx - w / 2, cy - h / 2, w, h, heat[y, x].item()))
-    return res
-
-
 def evaluate(det, head, items, a, thresholds=(0.15, 0.22, 0.3, 0.4, 0.5)):
     """Per threshold: plates found (IoU >= 0.5) by the stride-8 peaks alone, by both heads' peaks,
     and the fine peaks per frame that match no plate; over `items` resized to --eval-width."""
@@ -147,9 +136,7 @@ def evaluate(det, head, items, a, thresholds=(0.15, 0.22, 0.3, 0.4, 0.5)):
             img = load_rgb(path)
             H, W = img.shape[:2]
             width = a.eval_width
-            h = max(8, int(round(H * width / W / 8)) * 8)
-            x = cv2.resize(img, (width, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-            x = torch.from_numpy(((x.transpose(2, 0, 1) - MEAN) * SCALE)[None].copy())
+            x, h = frame_input(img, width)
             f4, f8 = features(det, x, a.input_layer, a.context_layer)
             out8 = det.head(det.body[a.context_layer + 1:](f8))[0] if a.context_layer + 1 < len(det.body) else det.head(f8)[0]
             out4 = head(f4, f8)[0]
@@ -173,9 +160,9 @@ def export(det_path, head, out_path, a, min_score, steps, det=None):
     jointly), its backbone and main head replace the file's."""
     tensors, meta = load(det_path)
     if det is not None:
-        for i, conv in enumerate([seq[0] for seq in det.body] + [det.head]):
-            tensors[f"layers.{i}.weight"] = conv.weight.detach().numpy().astype("float32")
-            tensors[f"layers.{i}.bias"] = conv.bias.detach().numpy().astype("float32")
+        for i, (w, b, *_) in enumerate(folded_layers(det)):
+            tensors[f"layers.{i}.weight"] = w.astype("float32")
+            tensors[f"layers.{i}.bias"] = b.astype("float32")
     context, fine, joins = head.convs()
     def spec(conv, relu):
         return {"stride": 1, "dilation": 1, "padding": conv.padding[0], "relu": relu}

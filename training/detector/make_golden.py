@@ -97,21 +97,20 @@ def main():
         with torch.no_grad():
             o = vb(torch.from_numpy(inp[None, None]))[0].numpy().astype(np.float64)
         boxed.append([1 / (1 + np.exp(-o[0]))] + list(ver.box_from_fractions(rect, o[1:])))
-    fh = finehead.FineHead(wide.body[1][0].out_channels, wide.body[-1][0].out_channels, ctx=3, mid=5)
-    with torch.no_grad():
-        for p in fh.parameters():
-            p.uniform_(-0.5, 0.5)
-    fh.eval()
-
     class Args:
         input_layer, context_layer, max_width = 1, len(wide.body) - 1, 32
-    finehead.export(os.path.join(out, "detector.safetensors"), fh, os.path.join(out, "fine.safetensors"), Args, 0.3, 0)
-    fh2 = finehead.FineHead(wide.body[1][0].out_channels, wide.body[-1][0].out_channels, ctx=3, mid=4, hidden=6)
-    with torch.no_grad():
-        for p in fh2.parameters():
-            p.uniform_(-0.5, 0.5)
-    fh2.eval()
-    finehead.export(os.path.join(out, "detector.safetensors"), fh2, os.path.join(out, "fine2.safetensors"), Args, 0.3, 0)
+
+    def random_fine_head(name, **layout):
+        """A fine head with uniform random weights on `wide`, exported as OUT_DIR/<name>."""
+        head = finehead.FineHead(wide.body[1][0].out_channels, wide.body[-1][0].out_channels, **layout)
+        with torch.no_grad():
+            for p in head.parameters():
+                p.uniform_(-0.5, 0.5)
+        head.eval()
+        finehead.export(os.path.join(out, "detector.safetensors"), head, os.path.join(out, name), Args, 0.3, 0)
+        return head
+    fh = random_fine_head("fine.safetensors", ctx=3, mid=5)
+    fh2 = random_fine_head("fine2.safetensors", ctx=3, mid=4, hidden=6)
     x2 = torch.randn(1, 3, 50, 58)  # stride-4 grid 13x15, stride-8 grid 7x8: the upsampling's last row/column
     with torch.no_grad():
         f4, f8 = finehead.features(wide, x2, 1, len(wide.body) - 1)

@@ -136,7 +136,9 @@ def focal(logits, heat):
     return (pl.sum() + nl.sum()) / n
 
 
-def decode(out, min_score, s=STRIDE, nms=0.3, limit=16):
+def peaks(out, min_score, s=STRIDE):
+    """The heat map's 3x3 local maxima scoring at least `min_score` as (x, y, w, h, score) boxes in
+    input pixels of a stride-`s` output, in grid order."""
     heat = torch.sigmoid(out[0])
     peak = F.max_pool2d(heat[None, None], 3, 1, 1)[0, 0]
     keep = (heat >= peak) & (heat >= min_score)
@@ -146,6 +148,11 @@ def decode(out, min_score, s=STRIDE, nms=0.3, limit=16):
         cx, cy = (x + out[1, y, x].item()) * s, (y + out[2, y, x].item()) * s
         w, h = math.exp(min(out[3, y, x].item(), 12)) * s, math.exp(min(out[4, y, x].item(), 12)) * s
         boxes.append((cx - w / 2, cy - h / 2, w, h, heat[y, x].item()))
+    return boxes
+
+
+def decode(out, min_score, s=STRIDE, nms=0.3, limit=16):
+    boxes = peaks(out, min_score, s)
     boxes.sort(key=lambda b: -b[4])
     kept = []
     for b in boxes:
@@ -164,6 +171,15 @@ def iou(a, b):
     return inter / u if u > 0 else 0
 
 
+def frame_input(img, width):
+    """A whole frame as the network's input: resized to `width` (height a multiple of the stride,
+    keeping the aspect), normalised, [1, 3, h, width]; and that height."""
+    H, W = img.shape[:2]
+    h = max(STRIDE, int(round(H * width / W / STRIDE)) * STRIDE)
+    x = cv2.resize(img, (width, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    return torch.from_numpy(((x.transpose(2, 0, 1) - MEAN) * SCALE)[None].copy()), h
+
+
 def evaluate(model, items, min_score, width=640, max_fp=0.05):
     """(recall@0.5, FP/frame) at `min_score`, and (recall, FP/frame, score) at the lowest score
     threshold whose FP/frame is <= `max_fp`, on full frames resized to `width` (boxes scaled back)."""
@@ -175,9 +191,7 @@ def evaluate(model, items, min_score, width=640, max_fp=0.05):
         for path, boxes in items:
             img = load_rgb(path)
             H, W = img.shape[:2]
-            h = max(STRIDE, int(round(H * width / W / STRIDE)) * STRIDE)
-            x = cv2.resize(img, (width, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-            x = torch.from_numpy(((x.transpose(2, 0, 1) - MEAN) * SCALE)[None].copy())
+            x, h = frame_input(img, width)
             alld = decode(model(x)[0], min(min_score, thresholds[0]))
             sx, sy = W / width, H / h
             alld = [(d[0] * sx, d[1] * sy, d[2] * sx, d[3] * sy, d[4]) for d in alld]
@@ -218,7 +232,7 @@ def match(dets, boxes):
 
 
 def add_run_args(ap):
-    """The options every detector training script shares: data, output, schedule, evaluation."""
+    """The options train.py and finehead.py share: data, output, schedule, evaluation."""
     ap.add_argument("--train", required=True, help="composite folder(s), comma-separated")
     ap.add_argument("--val", required=True)
     ap.add_argument("--out", required=True)
