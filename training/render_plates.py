@@ -30,7 +30,8 @@ from preprocess import resize_bilinear, rgb_to_gray  # noqa: E402
 # and stickers between the letter and digit groups (DE, HR/SI shields, CZ/PL circles, SE number
 # stickers), a right-hand regional band (FR department, IT year/province), a yellow date band, a
 # small raised registration mark (NL). Recipe 4: recipe 3 plus doubled characters in 20 % of the
-# character groups and 30 % tight crops (the plate edge to edge, as in hand-cut crops).
+# character groups and 30 % tight crops (the plate edge to edge, as in hand-cut crops). Recipe 5:
+# recipe 4 with ten more registration fonts (_PLATE_FONTS_5: DIN 1451 and other plate-like faces).
 # Kept selectable so training/make_model.sh re-renders exactly the shards the shipped model saw.
 RECIPE = 4
 
@@ -43,6 +44,14 @@ _FONT_DIRS = [
     "/usr/share/fonts/truetype/liberation2",
     "/usr/share/fonts/truetype/freefont",
     "/usr/share/fonts/opentype/urw-base35",
+    # recipe 5 (Debian fonts-opendin fonts-roboto-unhinted fonts-b612 fonts-clear-sans
+    # fonts-bebas-neue fonts-league-spartan)
+    "/usr/share/fonts/truetype/opendin",
+    "/usr/share/fonts/truetype/roboto/unhinted",
+    "/usr/share/fonts/opentype/b612",
+    "/usr/share/fonts/truetype/clear-sans",
+    "/usr/share/fonts/opentype/bebas-neue",
+    "/usr/share/fonts/opentype/league-spartan",
 ]
 # (file, weight) -- plate fonts are mostly bold sans / condensed / mono.
 _PLATE_FONTS = [
@@ -56,6 +65,15 @@ _PLATE_FONTS = [
     ("NimbusSans-Bold.otf", 2), ("NimbusMonoPS-Bold.otf", 1),
     ("URWGothic-Demi.otf", 1), ("URWGothic-Book.otf", 1),
     ("DejaVuSerif-Bold.ttf", 1), ("LiberationSerif-Bold.ttf", 1),
+]
+# Recipe 5 adds these: a DIN 1451 Engschrift (OSP-DIN: German, Brazilian and many other plates),
+# condensed grotesques close to FE-Schrift and US plate faces, and legibility faces whose letters
+# and digits differ by small details (B612, Clear Sans).
+_PLATE_FONTS_5 = [
+    ("OSP-DIN.ttf", 7), ("RobotoCondensed-Bold.ttf", 3), ("RobotoCondensed-Medium.ttf", 2),
+    ("RobotoCondensed-Regular.ttf", 1), ("B612-Bold.otf", 2), ("B612Mono-Bold.otf", 2),
+    ("ClearSans-Bold.ttf", 2), ("ClearSans-Medium.ttf", 1), ("BebasNeue-Bold.otf", 2),
+    ("LeagueSpartan-Bold.otf", 1),
 ]
 _DECOR_FONTS = ["DejaVuSerif-BoldItalic.ttf", "Z003-MediumItalic.otf",
                 "LiberationSerif-Italic.ttf", "DejaVuSans.ttf",
@@ -71,21 +89,33 @@ def _find(name):
     return None
 
 
+def _font_list(entries):
+    found = [(p, w) for p, w in ((_find(n), w) for n, w in entries) if p]
+    return [p for p, _ in found], [w for _, w in found]
+
+
 def _load_fonts():
-    plate, weights = [], []
-    for n, w in _PLATE_FONTS:
-        p = _find(n)
-        if p:
-            plate.append(p)
-            weights.append(w)
-    decor = [p for p in (_find(n) for n in _DECOR_FONTS) if p]
+    plate, weights = _font_list(_PLATE_FONTS)
     if not plate:
         raise SystemExit("no plate fonts found; install fonts-dejavu-core")
+    more, more_w = _font_list(_PLATE_FONTS_5)
+    decor = [p for p in (_find(n) for n in _DECOR_FONTS) if p]
     w = np.array(weights, dtype=np.float64)
-    return plate, w / w.sum(), decor or plate
+    w5 = np.array(weights + more_w, dtype=np.float64)
+    return plate, w / w.sum(), plate + more, w5 / w5.sum(), decor or plate
 
 
-PLATE_FONTS, PLATE_FONT_P, DECOR_FONTS = _load_fonts()
+PLATE_FONTS, PLATE_FONT_P, PLATE_FONTS_5, PLATE_FONT_P5, DECOR_FONTS = _load_fonts()
+
+
+def plate_font(rng):
+    """The registration text's font: one weighted draw (the same draw for every recipe)."""
+    if RECIPE >= 5:
+        if len(PLATE_FONTS_5) == len(PLATE_FONTS):
+            raise SystemExit("recipe 5 needs its fonts: apt-get install fonts-opendin fonts-roboto-unhinted "
+                             "fonts-b612 fonts-clear-sans fonts-bebas-neue fonts-league-spartan")
+        return PLATE_FONTS_5[rng.choice(len(PLATE_FONTS_5), p=PLATE_FONT_P5)]
+    return PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
 _font_cache = {}
 
 
@@ -274,7 +304,7 @@ def plate_eu(rng):
         sx = right - PH * 0.5
         d.ellipse((sx, PH * 0.25, sx + PH * 0.45, PH * 0.7), fill=_col(rng, (150, 60, 60), 60))
         right = int(sx - 6)
-    fp = PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
+    fp = plate_font(rng)
     th = rng.uniform(0.62, 0.8) * PH
     ty = (PH - th) / 2 + rng.uniform(-4, 4)
     box = (left + rng.uniform(0, 8), ty, right - rng.uniform(0, 8), ty + th)
@@ -408,7 +438,7 @@ def plate_us(rng):
         left = w * 0.13
     if rng.random() < 0.2:  # sticker top corner
         d.rectangle((w * 0.82, h * 0.05, w * 0.95, h * 0.22), fill=_col(rng, (200, 60, 60), 60))
-    fp = PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
+    fp = plate_font(rng)
     th = rng.uniform(0.45, 0.58) * h
     ty = h * 0.26 + rng.uniform(-3, 3)
     draw_text_box(img, (left, ty, right, ty + th), _groups_string(groups, sep), fp, fg, rng,
@@ -440,7 +470,7 @@ def plate_br_old(rng):
     dec = PLATE_FONTS[rng.integers(0, len(PLATE_FONTS))]
     draw_text_box(img, (w * 0.3, PH * 0.05, w * 0.7, PH * 0.2),
                   BR_CITIES[rng.integers(0, len(BR_CITIES))], dec, fg, rng, stretch=False)
-    fp = PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
+    fp = plate_font(rng)
     th = rng.uniform(0.58, 0.7) * PH
     ty = PH * 0.24 + rng.uniform(-2, 3)
     draw_text_box(img, (w * 0.04, ty, w * 0.96, ty + th), _groups_string(groups, sep), fp, fg, rng,
@@ -463,7 +493,7 @@ def plate_mercosur(rng):
                   (245, 245, 245), rng, stretch=False)
     d.rectangle((w * 0.04, 7, w * 0.1, bh), fill=(220, 220, 230))
     d.rectangle((w * 0.9, 7, w * 0.96, bh), fill=(40, 150, 70))
-    fp = PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
+    fp = plate_font(rng)
     th = rng.uniform(0.55, 0.66) * PH
     ty = bh + 4 + (PH - bh - 4 - th) / 2 + rng.uniform(-2, 2)
     draw_text_box(img, (w * 0.05, ty, w * 0.95, ty + th), label, fp, fg, rng,
@@ -484,7 +514,7 @@ def plate_generic(rng):
     d = ImageDraw.Draw(img)
     if rng.random() < 0.7:
         rounded_rect(d, (1, 1, w - 2, PH - 2), 6, outline=fg, width=int(rng.integers(1, 5)))
-    fp = PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
+    fp = plate_font(rng)
     th = rng.uniform(0.5, 0.82) * PH
     ty = (PH - th) / 2 + rng.uniform(-5, 5)
     if rng.random() < 0.3:  # small clutter text above or below
@@ -702,7 +732,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--prefix", default="shard")
-    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4], default=4, help="capture recipe (see RECIPE)")
+    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5], default=4, help="capture recipe (see RECIPE)")
     ap.add_argument("--preview", help="write a PNG grid of samples (model input view)")
     ap.add_argument("--raw-preview", help="write a PNG grid of raw crops")
     a = ap.parse_args()
