@@ -90,32 +90,31 @@ def _find(name):
 
 
 def _font_list(entries):
+    """Paths and draw probabilities of the fonts of `entries` found on this machine."""
     found = [(p, w) for p, w in ((_find(n), w) for n, w in entries) if p]
-    return [p for p, _ in found], [w for _, w in found]
+    w = np.array([w for _, w in found], dtype=np.float64)
+    return [p for p, _ in found], w / max(w.sum(), 1.0)
 
 
-def _load_fonts():
-    plate, weights = _font_list(_PLATE_FONTS)
-    if not plate:
-        raise SystemExit("no plate fonts found; install fonts-dejavu-core")
-    more, more_w = _font_list(_PLATE_FONTS_5)
-    decor = [p for p in (_find(n) for n in _DECOR_FONTS) if p]
-    w = np.array(weights, dtype=np.float64)
-    w5 = np.array(weights + more_w, dtype=np.float64)
-    return plate, w / w.sum(), plate + more, w5 / w5.sum(), decor or plate
+PLATE_FONTS, PLATE_FONT_P = _font_list(_PLATE_FONTS)
+if not PLATE_FONTS:
+    raise SystemExit("no plate fonts found; install fonts-dejavu-core")
+PLATE_FONTS_5, PLATE_FONT_P5 = _font_list(_PLATE_FONTS + _PLATE_FONTS_5)
+DECOR_FONTS = [p for p in (_find(n) for n in _DECOR_FONTS) if p] or PLATE_FONTS
 
 
-PLATE_FONTS, PLATE_FONT_P, PLATE_FONTS_5, PLATE_FONT_P5, DECOR_FONTS = _load_fonts()
+def missing_recipe5_fonts():
+    """Recipe 5's own fonts that are not installed (main() refuses to render recipe 5 without all)."""
+    return [n for n, _ in _PLATE_FONTS_5 if not _find(n)]
 
 
 def plate_font(rng):
     """The registration text's font: one weighted draw (the same draw for every recipe)."""
     if RECIPE >= 5:
-        if len(PLATE_FONTS_5) == len(PLATE_FONTS):
-            raise SystemExit("recipe 5 needs its fonts: apt-get install fonts-opendin fonts-roboto-unhinted "
-                             "fonts-b612 fonts-clear-sans fonts-bebas-neue fonts-league-spartan")
         return PLATE_FONTS_5[rng.choice(len(PLATE_FONTS_5), p=PLATE_FONT_P5)]
     return PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
+
+
 _font_cache = {}
 
 
@@ -738,6 +737,10 @@ def main():
     a = ap.parse_args()
     global RECIPE
     RECIPE = a.recipe
+    if RECIPE >= 5 and missing_recipe5_fonts():
+        raise SystemExit(f"render_plates: recipe 5 needs {', '.join(missing_recipe5_fonts())}: apt-get install -y "
+                         "fonts-opendin fonts-roboto-unhinted fonts-b612 fonts-clear-sans fonts-bebas-neue "
+                         "fonts-league-spartan")
     if a.preview or a.raw_preview:
         rng = np.random.default_rng(a.seed)
         t0 = time.time()
