@@ -15,7 +15,10 @@ widths = (c0, b1, b2, head):
   backbone.20  conv (13,1) head -> class_num         (+ BN 21, ReLU 22: kept f3)
   container.0  conv 1x1 (c0 + b1 + b2 + class_num) -> class_num, then mean over H.
 
-Input is fixed at [N, in_channels, 24, 94]; logits are [N, class_num, 18].
+Input is [N, in_channels, 24, W]; logits are [N, class_num, time_steps(W)] (18 for the seed's
+W = 94). The seed's context pools only fit W = 94; at any other width the f0/f1 context maps are
+averaged over 5-row bands and then over the T adaptive column windows of `context_windows`, and the
+f2 pool (4,10) stride (4,2) fits whenever the f2 map is even-width (see `supported_width`).
 """
 import torch
 import torch.nn as nn
@@ -23,6 +26,38 @@ import torch.nn as nn
 INPUT_WIDTH = 94
 INPUT_HEIGHT = 24
 TIME_STEPS = 18
+
+
+def feature_widths(width):
+    """Widths of f0, f1, f2 and the CTC time steps T for an input `width` pixels wide."""
+    w0 = width - 2                     # conv 3x3
+    w1 = w0 - 2                        # max-pool 3x3 s1, block 1
+    w2 = (w1 - 3) // 2 + 1             # max-pool 3x3 s(1,2), blocks 2, 3
+    w3 = (w2 - 3) // 2 + 1             # max-pool 3x3 s(1,2)
+    return w0, w1, w2, w3 - 3          # conv (1,4)
+
+
+def time_steps(width):
+    """CTC time steps of an input `width` pixels wide (18 for 94)."""
+    return feature_widths(width)[3]
+
+
+def supported_width(width):
+    """Input widths the engine runs: 94 (the seed) or any width >= 94 whose f2 map is even-wide, so
+    that the seed's f2 context pool yields exactly T columns (94, 97, 98, 101, 102, ..., 110, ..., 118, ...)."""
+    return width == INPUT_WIDTH or (width > INPUT_WIDTH and feature_widths(width)[2] % 2 == 0)
+
+
+def context_windows(in_w, t):
+    """Column windows [start, end) of PyTorch's adaptive average pooling from `in_w` to `t` columns."""
+    return [((i * in_w) // t, -((-(i + 1) * in_w) // t)) for i in range(t)]
+
+
+def _adaptive_context(f, t):
+    """f0/f1 context for widths other than 94: mean over 5-row bands (as the seed's height
+    pooling), then the adaptive column windows of `context_windows`."""
+    f = nn.functional.avg_pool2d(f, kernel_size=(5, 1), stride=(5, 1))
+    return nn.functional.adaptive_avg_pool2d(f, (f.shape[2], t))
 
 
 def exported_widths(tensors):
@@ -114,8 +149,11 @@ class LPRNet(nn.Module):
             if i in (2, 6, 13, 22):
                 keep.append(x)
         context = []
+        t = keep[3].shape[3]
         for i, f in enumerate(keep):
-            if i in (0, 1):
+            if i in (0, 1) and f.shape[3] != INPUT_WIDTH - 2 * (i + 1):
+                f = _adaptive_context(f, t)
+            elif i in (0, 1):
                 f = nn.functional.avg_pool2d(f, kernel_size=5, stride=5)
             elif i == 2:
                 f = nn.functional.avg_pool2d(f, kernel_size=(4, 10), stride=(4, 2))

@@ -2,10 +2,11 @@
 """Writes a tiny randomly initialised LPRNet-family model plus golden inputs/logits, for
 platetop's Swift engine tests (no shared data needed).
 
-Usage: /usr/bin/python3 training/make_tiny_golden.py OUT_DIR
-Writes OUT_DIR/tiny.safetensors (gray, widths (8,16,24,12), 11 classes, blank 10),
-inputs.f32 float32 [3, 1, 24, 94] and logits.f32 float32 [3, 11, 18] computed at batch 3
-with per-sample context normalisation. Exit code 3 when torch is unavailable.
+Usage: /usr/bin/python3 training/make_tiny_golden.py OUT_DIR [WIDTH]
+Writes OUT_DIR/tiny.safetensors (gray, widths (8,16,24,12), 11 classes, blank 10, input WIDTH x 24,
+default 94), inputs.f32 float32 [3, 1, 24, WIDTH] and logits.f32 float32 [3, 11, T] (T = 18 at 94,
+lprnet.time_steps) computed at batch 3 with per-sample context normalisation. Exit code 3 when
+torch is unavailable.
 """
 import os
 import sys
@@ -17,12 +18,15 @@ except ImportError:
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lprnet import LPRNet  # noqa: E402
+from lprnet import LPRNet, supported_width  # noqa: E402
 from safetensors_io import export_lprnet  # noqa: E402
 
 
 def main():
     out = sys.argv[1]
+    width = int(sys.argv[2]) if len(sys.argv) > 2 else 94
+    if not supported_width(width):
+        sys.exit(f"make_tiny_golden: width {width} is not an LPRNet input width")
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(1234)
     alphabet = list("0123456789") + ["-"]
@@ -35,13 +39,13 @@ def main():
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.1, 0.3)
     model.eval()
-    x = torch.rand(3, 1, 24, 94) * 2 - 1
+    x = torch.rand(3, 1, 24, width) * 2 - 1
     x[2] *= 0.25  # a different scale per image: context normalisation must be per image
     with torch.no_grad():
         y = model(x)
     export_lprnet(model, os.path.join(out, "tiny.safetensors"), name="tiny-golden", alphabet=alphabet,
                   blank_index=10, in_channels=1, color_order="gray", mean=127.5, scale=1 / 128,
-                  description="random tiny model for tests", patterns=["^[0-9]{4}$"])
+                  description="random tiny model for tests", patterns=["^[0-9]{4}$"], input_width=width)
     x.numpy().astype(np.float32).tofile(os.path.join(out, "inputs.f32"))
     y.numpy().astype(np.float32).tofile(os.path.join(out, "logits.f32"))
     print(model.parameter_count())

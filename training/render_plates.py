@@ -2,7 +2,7 @@
 """Synthetic licence-plate crop renderer (PIL + numpy, Debian system fonts).
 
 Each sample is a camera-like crop of one plate, converted to grey and resized
-to 94x24 with the exact Swift preprocessing (training/preprocess.py), stored
+to 94x24 (or `--width W` x 24) with the exact Swift preprocessing (training/preprocess.py), stored
 as rounded uint8.  Labels contain only 0-9A-Z (separators are drawn, never
 labelled).
 
@@ -702,20 +702,20 @@ def render_one(rng):
     return capture(plate, rng), label
 
 
-def to_input_u8(rgb):
-    """Exact Swift preprocessing (grey + half-pixel bilinear 94x24), rounded to uint8."""
-    return np.clip(np.round(resize_bilinear(rgb_to_gray(rgb))), 0, 255).astype(np.uint8)
+def to_input_u8(rgb, width=94):
+    """Exact Swift preprocessing (grey + half-pixel bilinear to width x 24), rounded to uint8."""
+    return np.clip(np.round(resize_bilinear(rgb_to_gray(rgb), out_w=width)), 0, 255).astype(np.uint8)
 
 
 def render_shard(args):
     global RECIPE
-    out, seed, start, count, RECIPE = args
+    out, seed, start, count, RECIPE, width = args
     rng = np.random.default_rng([seed, start])
-    xs = np.empty((count, 24, 94), np.uint8)
+    xs = np.empty((count, 24, width), np.uint8)
     labels = []
     for i in range(count):
         rgb, label = render_one(rng)
-        xs[i] = to_input_u8(rgb)
+        xs[i] = to_input_u8(rgb, width)
         labels.append(label)
     tmp = out + ".tmp.npz"
     np.savez(tmp, x=xs, y=np.array(labels))
@@ -732,6 +732,9 @@ def main():
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--prefix", default="shard")
     ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5], default=4, help="capture recipe (see RECIPE)")
+    ap.add_argument("--width", type=int, default=94,
+                    help="model input width the crops are resized to (default 94; the crops drawn "
+                         "do not depend on it, so --width 110 stores the same plates wider)")
     ap.add_argument("--preview", help="write a PNG grid of samples (model input view)")
     ap.add_argument("--raw-preview", help="write a PNG grid of raw crops")
     a = ap.parse_args()
@@ -753,7 +756,7 @@ def main():
             grid = Image.new("L", (cols * 196, rows * 52), 128)
             dr = ImageDraw.Draw(grid)
             for i, (rgb, lab) in enumerate(samples):
-                im = Image.fromarray(to_input_u8(rgb)).resize((188, 48), Image.NEAREST)
+                im = Image.fromarray(to_input_u8(rgb, a.width)).resize((188, 48), Image.NEAREST)
                 grid.paste(im, ((i % cols) * 196, (i // cols) * 52))
             grid.save(a.preview)
         if a.raw_preview:
@@ -773,7 +776,7 @@ def main():
     for start in range(0, a.count, a.shard_size):
         path = os.path.join(a.out, f"{a.prefix}-{a.seed}-{start:07d}.npz")
         if not os.path.exists(path):
-            jobs.append((path, a.seed, start, min(a.shard_size, a.count - start), a.recipe))
+            jobs.append((path, a.seed, start, min(a.shard_size, a.count - start), a.recipe, a.width))
     t0 = time.time()
     if a.procs > 1 and len(jobs) > 1:
         from multiprocessing import Pool

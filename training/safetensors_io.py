@@ -56,8 +56,9 @@ def load(path):
 
 
 def export_lprnet(model, path, *, name, alphabet, blank_index, in_channels, color_order, mean, scale,
-                  description, patterns=None):
-    """Writes `model.state_dict()` (minus num_batches_tracked) as F32 with platetop metadata."""
+                  description, patterns=None, input_width=94):
+    """Writes `model.state_dict()` (minus num_batches_tracked) as F32 with platetop metadata
+    (`input_width`: 94, the seed's, or another width lprnet.supported_width accepts)."""
     assert color_order in ("bgr", "rgb", "gray"), color_order
     alphabet = list(alphabet)
     assert 0 <= blank_index < len(alphabet)
@@ -70,7 +71,7 @@ def export_lprnet(model, path, *, name, alphabet, blank_index, in_channels, colo
         "platetop.name": name,
         "platetop.alphabet": json.dumps(alphabet, ensure_ascii=False),
         "platetop.blank_index": str(int(blank_index)),
-        "platetop.input_width": "94",
+        "platetop.input_width": str(int(input_width)),
         "platetop.input_height": "24",
         "platetop.input_channels": str(int(in_channels)),
         "platetop.color_order": color_order,

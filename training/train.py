@@ -27,7 +27,7 @@ from PIL import Image, ImageFilter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from lprnet import LPRNet  # noqa: E402
+from lprnet import INPUT_WIDTH, LPRNet, supported_width  # noqa: E402
 from preprocess import MEAN, SCALE, resize_bilinear, rgb_to_gray  # noqa: E402
 from safetensors_io import export_lprnet  # noqa: E402
 
@@ -64,8 +64,8 @@ def read_split(csv_path, data_dir):
     return imgs, labels
 
 
-def augment_real(rgb, rng):
-    """Small affine + crop jitter + low-res + blur + light + noise + JPEG; returns grey float [24,94] 0..255."""
+def augment_real(rgb, rng, width=94):
+    """Small affine + crop jitter + low-res + blur + light + noise + JPEG; returns grey float [24,width] 0..255."""
     img = Image.fromarray(rgb)
     w, h = img.size
     ang = math.radians(rng.uniform(-4, 4))
@@ -99,7 +99,7 @@ def augment_real(rgb, rng):
         img.save(buf, "JPEG", quality=int(rng.integers(30, 90)))
         buf.seek(0)
         img = Image.open(buf).convert("RGB")
-    return resize_bilinear(rgb_to_gray(np.asarray(img)))
+    return resize_bilinear(rgb_to_gray(np.asarray(img)), out_w=width)
 
 
 def encode(labels):
@@ -168,6 +168,10 @@ def main():
     ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (default cpu)")
     ap.add_argument("--widths", default=",".join(map(str, WIDTHS)),
                     help="LPRNet widths c0,b1,b2,head (default %(default)s; the Swift engine reads any)")
+    ap.add_argument("--input-width", type=int, default=INPUT_WIDTH,
+                    help="model input width (default %(default)s, the seed's; wider inputs give more CTC "
+                         "time steps, e.g. 110 -> 22; the shards must be rendered at it, "
+                         "render_plates.py --width)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--synth-val-n", type=int, default=3000)
     ap.add_argument("--synth-train", default="synth-train",
@@ -189,6 +193,9 @@ def main():
     widths = tuple(int(v) for v in a.widths.split(","))
     if len(widths) != 4 or min(widths) < 4:
         raise SystemExit(f"--widths {a.widths}: four positive widths c0,b1,b2,head")
+    if not supported_width(a.input_width):
+        raise SystemExit(f"--input-width {a.input_width}: not an LPRNet input width the engine runs "
+                         "(94, or wider with an even f2 map, such as 98, 102, 106, 110, 118)")
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -206,16 +213,21 @@ def main():
                 ys += y
         if not xs:
             raise SystemExit(f"no training shards in {a.synth_train}; run render_plates.py first")
-        return np.concatenate(xs), ys
+        x = np.concatenate(xs)
+        if x.shape[2] != a.input_width:
+            raise SystemExit(f"{a.synth_train}: shards are {x.shape[2]} wide, --input-width is {a.input_width}")
+        return x, ys
 
     sx, sy = load_train()
     vx, vy = load_shards(os.path.join(a.work, a.synth_val, "*.npz"))
     vx, vy = vx[:a.synth_val_n], vy[:a.synth_val_n]
+    if vx.shape[2] != a.input_width:
+        raise SystemExit(f"{a.synth_val}: shards are {vx.shape[2]} wide, --input-width is {a.input_width}")
     br_tr_imgs, br_tr_y = read_split(os.path.join(a.splits, "br_train.csv"), a.br_data)
     br_va_imgs, br_va_y = read_split(os.path.join(a.splits, "br_val.csv"), a.br_data)
-    br_vx = np.stack([resize_bilinear(rgb_to_gray(im)) for im in br_va_imgs])
+    br_vx = np.stack([resize_bilinear(rgb_to_gray(im), out_w=a.input_width) for im in br_va_imgs])
     log(f"data: synth train {len(sy)}, synth val {len(vy)}, BR train {len(br_tr_y)}, "
-        f"BR val {len(br_va_y)}; widths {widths}, device {a.device}", logf)
+        f"BR val {len(br_va_y)}; widths {widths}, input {a.input_width}x24, device {a.device}", logf)
 
     model = LPRNet(len(ALPHABET), in_channels=1, widths=widths, dropout_rate=0.2,
                    per_sample_context=True).to(a.device)
@@ -267,7 +279,7 @@ def main():
         labels = [sy[i] for i in si]
         if n_real:
             ri = rng.integers(0, len(br_tr_y), n_real)
-            xb.append(np.stack([augment_real(br_tr_imgs[i], rng) for i in ri]))
+            xb.append(np.stack([augment_real(br_tr_imgs[i], rng, a.input_width) for i in ri]))
             labels += [br_tr_y[i] for i in ri]
         xb = torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]).to(a.device)
         loss = ctc_loss(model(xb), labels)
@@ -293,7 +305,7 @@ def main():
             improved = vloss < best
             if improved:
                 best, bad = vloss, 0
-                desc = (f"platetop latin LPRNet widths {widths}, grey 94x24; trained on synthetic "
+                desc = (f"platetop latin LPRNet widths {widths}, grey {a.input_width}x24; trained on synthetic "
                         f"plates (render_plates.py, {len(sy)} crops) + real BR train split "
                         f"({len(br_tr_y)} crops, openalpr train-detector br, AGPL-3.0); step {step}; "
                         f"val exact synth {sa:.3f} BR {ba:.3f}; exported "
@@ -301,7 +313,7 @@ def main():
                 tmp = best_path + ".tmp"
                 export_lprnet(model, tmp, name="latin", alphabet=ALPHABET, blank_index=BLANK,
                               in_channels=1, color_order="gray", mean=MEAN, scale=SCALE,
-                              description=desc)
+                              description=desc, input_width=a.input_width)
                 os.replace(tmp, best_path)
             else:
                 bad += 1

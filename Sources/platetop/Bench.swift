@@ -47,7 +47,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "With --profile, split sgemm time by matrix shape (MxNxK).")
     var profileGemms = false
 
-    @Option(help: "Optional float32 file of planar network inputs [N][C][24][94] (e.g. seed_reference.py's inputs.f32); random inputs otherwise.")
+    @Option(help: "Optional float32 file of planar network inputs [N][C][24][W] (W the model's input width, 94 for the seed) (e.g. seed_reference.py's inputs.f32); random inputs otherwise.")
     var inputs: String?
 
     func run() throws {

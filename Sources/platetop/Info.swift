@@ -18,7 +18,7 @@ struct Info: ParsableCommand {
         Output.line("model: \(path)")
         Output.line("  name: \(i.name)")
         Output.line("  description: \(i.description)")
-        Output.line("  input: \(i.inputWidth)x\(i.inputHeight)x\(i.inputChannels) \(i.colorOrder.rawValue), (x - \(i.mean)) * \(i.scale)")
+        Output.line("  input: \(i.inputWidth)x\(i.inputHeight)x\(i.inputChannels) \(i.colorOrder.rawValue), (x - \(i.mean)) * \(i.scale), \(i.timeSteps) CTC steps")
         Output.line("  classes: \(i.classCount) (blank \(i.blankIndex)): \(i.alphabet.joined())")
         Output.line("  widths: \(i.widths.map(String.init).joined(separator: "/")), parameters: \(i.parameterCount), MACs per plate: \(i.macsPerImage)")
         if !i.patterns.isEmpty { Output.line("  patterns: \(i.patterns.joined(separator: "  "))") }

@@ -7,11 +7,14 @@ struct RecognizeLPRNetTests {
     static var torchPresent: Bool { FileManager.default.isExecutableFile(atPath: RecognizeFixtures.python) }
 
     /// A tiny random model of the family (gray, widths 8/16/24/12, 11 classes) exported by
-    /// training/make_tiny_golden.py with golden logits at batch 3 (per-image context).
-    @Test(.enabled(if: torchPresent)) func tinyGoldenMatchesPyTorch() throws {
+    /// training/make_tiny_golden.py with golden logits at batch 3 (per-image context), at the seed's
+    /// input width and at wider ones (98: 19 time steps, 110: 22), whose f0/f1 context pools use
+    /// adaptive column windows.
+    @Test(.enabled(if: torchPresent), arguments: [(94, 18), (98, 19), (110, 22)])
+    func tinyGoldenMatchesPyTorch(width: Int, timeSteps: Int) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-tiny-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        guard let run = RecognizeFixtures.runPython(["training/make_tiny_golden.py", dir]), run.status == 0 else {
+        guard let run = RecognizeFixtures.runPython(["training/make_tiny_golden.py", dir, String(width)]), run.status == 0 else {
             print("skipping tinyGoldenMatchesPyTorch: /usr/bin/python3 with torch unavailable")
             return
         }
@@ -20,16 +23,58 @@ struct RecognizeLPRNetTests {
         #expect(r.info.classCount == 11 && r.info.blankIndex == 10)
         #expect(r.info.colorOrder == .gray && r.info.name == "tiny-golden")
         #expect(r.info.patterns == ["^[0-9]{4}$"])
+        #expect(r.info.inputWidth == width && r.info.timeSteps == timeSteps)
         #expect(r.info.parameterCount == Int(run.output.trimmingCharacters(in: .whitespacesAndNewlines)))
         let input = try #require(RecognizeFixtures.readFloats(dir + "/inputs.f32"))
         let golden = try #require(RecognizeFixtures.readFloats(dir + "/logits.f32"))
-        #expect(input.count == 3 * 24 * 94 && golden.count == 3 * 11 * 18)
+        #expect(input.count == 3 * 24 * width && golden.count == 3 * 11 * timeSteps)
         // Batch 3 with maxBatch 2 also exercises chunking.
         let logits = input.withUnsafeBufferPointer { r.logits(planarInput: $0.baseAddress!, batch: 3) }
         let flat = logits.flatMap { $0 }
         #expect(flat.count == golden.count)
         let diff = zip(flat, golden).map { abs($0 - $1) }.max() ?? .infinity
         #expect(diff < 1e-4, "max abs diff \(diff)")
+    }
+
+    /// The context windows: the seed's 5-wide stride-5 pools at 94, PyTorch's adaptive windows
+    /// (`floor(i*W/T)`, `ceil((i+1)*W/T)`) elsewhere, covering every column once or twice.
+    @Test func contextWindowsAtEachWidth() {
+        let seed = LPRNetGeometry()
+        #expect(seed.t == 18 && seed.w2 == 44)
+        #expect(seed.contextColumns(level: 0).first == 0..<5 && seed.contextColumns(level: 0).last == 85..<90)
+        #expect(seed.f2ContextColumns.last == 34..<44)
+        let wide = LPRNetGeometry(inputWidth: 110)
+        #expect(wide.w0 == 108 && wide.w1 == 106 && wide.w2 == 52 && wide.t == 22)
+        let f0 = wide.contextColumns(level: 0), f1 = wide.contextColumns(level: 1)
+        #expect(f0.count == 22 && f0[0] == 0..<5 && f0[1] == 4..<10 && f0[21] == 103..<108)
+        #expect(f1[0] == 0..<5 && f1[21] == 101..<106)
+        #expect(wide.f2ContextColumns.last == 42..<52)
+        #expect(LPRNetGeometry.isSupported(width: 94) && LPRNetGeometry.isSupported(width: 110))
+        #expect(LPRNetGeometry.isSupported(width: 98) && LPRNetGeometry.isSupported(width: 118))
+        #expect(!LPRNetGeometry.isSupported(width: 93) && !LPRNetGeometry.isSupported(width: 95))
+        #expect(!LPRNetGeometry.isSupported(width: 100) && !LPRNetGeometry.isSupported(width: 60))
+    }
+
+    /// A wider model (110 -> 22 time steps) preprocesses crops to its width: a crop already
+    /// 110x24 gives the logits of its planar normalisation, and reads are decoded over 22 steps.
+    @Test func wideModelRecognizesAtItsWidth() throws {
+        var meta = RecognizeFixtures.tinyMetadata()
+        meta["platetop.input_width"] = "110"
+        let model = try LPRNetModel(file: SafeTensorsFile(bytes: SafeTensorsFile.serialize(RecognizeFixtures.tinyTensors(), metadata: meta)))
+        #expect(model.info.inputWidth == 110 && model.info.timeSteps == 22)
+        let narrow = try LPRNetModel(file: SafeTensorsFile(bytes: RecognizeFixtures.tinyModelBytes()))
+        #expect(model.info.macsPerImage > narrow.info.macsPerImage * 110 / 94 - narrow.info.macsPerImage / 20)
+        let r = try LPRNetRecognizer(model: model, maxBatch: 2)
+        #expect(r.inputCount == 24 * 110 && r.logitCount == 5 * 22)
+        var rng = RecognizeFixtures.RNG(state: 12)
+        let img = PixelImage(width: 110, height: 24, format: .gray8, pixels: (0..<(110 * 24)).map { _ in UInt8(rng.int(256)) })
+        let direct = img.pixels.map { (Float($0) - 127.5) * 0.0078125 }
+        let a = r.logits(for: [img])[0]
+        let b = direct.withUnsafeBufferPointer { r.logits(planarInput: $0.baseAddress!, batch: 1) }[0]
+        #expect(a.count == 5 * 22 && zip(a, b).map { abs($0 - $1) }.max()! < 1e-5)
+        let reads = try r.recognize([img])
+        #expect(reads[0] == CTCDecoder.greedy.decode(logits: a, classCount: 5, timeSteps: 22,
+                                                     alphabet: model.info.alphabet, blankIndex: 4))
     }
 
     /// Per-image context: an image's logits do not depend on what else is in the batch.

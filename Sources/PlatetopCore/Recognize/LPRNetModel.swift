@@ -22,7 +22,7 @@ public struct ModelInfo: Sendable, Equatable {
     public var macsPerImage: Int
     /// Inferred widths `[c0, b1, b2, head]` (the seed: 64, 128, 256, 256).
     public var widths: [Int]
-    /// CTC time steps of the output (18 for the 94-wide input).
+    /// CTC time steps of the output (18 for the 94-wide input, 22 for 110).
     public var timeSteps: Int
     public var classCount: Int { alphabet.count }
 }
@@ -108,8 +108,9 @@ public struct LPRNetModel: Sendable {
             throw ModelFileError("model metadata: blank_index \(blank) outside the \(alphabet.count)-class alphabet")
         }
         let width = try int("platetop.input_width"), height = try int("platetop.input_height")
-        guard width == 94, height == 24 else {
-            throw ModelFileError("model metadata: input \(width)x\(height) unsupported (LPRNet is fixed at 94x24)")
+        guard height == 24, LPRNetGeometry.isSupported(width: width) else {
+            throw ModelFileError("model metadata: input \(width)x\(height) unsupported (LPRNet needs height 24 and "
+                                 + "width 94, or a wider one with an even f2 map such as 98, 102, 106, 110)")
         }
         let channels = try int("platetop.input_channels")
         let orderName = try required("platetop.color_order")
@@ -144,7 +145,7 @@ public struct LPRNetModel: Sendable {
         self.conv16 = conv16; self.conv20 = conv20; self.container = container
         let params = file.tensors.values.filter { !$0.name.hasSuffix("running_mean") && !$0.name.hasSuffix("running_var") }
             .reduce(0) { $0 + $1.values.count }
-        let geometry = LPRNetGeometry()
+        let geometry = LPRNetGeometry(inputWidth: width)
         var macs = conv0.outC * conv0.k * geometry.h0 * geometry.w0
         for (b, hw) in [(block1, geometry.h1 * geometry.w1), (block2, geometry.h2 * geometry.w2), (block3, geometry.h2 * geometry.w2)] {
             macs += (b.conv1.outC * b.conv1.k + b.conv2.outC * b.conv2.k + b.conv3.outC * b.conv3.k + b.conv4.outC * b.conv4.k) * hw
@@ -160,15 +161,48 @@ public struct LPRNetModel: Sendable {
     }
 }
 
-/// Fixed spatial sizes of the 94x24 LPRNet.
-struct LPRNetGeometry {
-    let inH = 24, inW = 94
-    let h0 = 22, w0 = 92          // conv 3x3 (f0)
-    let h1 = 20, w1 = 90          // max-pool 3x3 s1, block 1 (f1)
-    let h2 = 18, w2 = 44          // max-pool 3x3 s(1,2), blocks 2, 3 (f2)
-    let h3 = 16, w3 = 21          // max-pool 3x3 s(1,2)
-    let h4 = 16                   // conv (1,4) -> 16 x 18
-    let h5 = 4, t = 18            // conv (13,1) -> 4 x 18 (f3), context maps 4 x 18
+/// Spatial sizes of the LPRNet at one input width (height 24), and its context-pooling windows.
+///
+/// At the seed's width 94 everything is the seed's: 18 time steps, f0/f1 context pools 5x5 stride 5,
+/// f2 pool (4,10) stride (4,2). Wider inputs give more CTC time steps (110 -> 22); their f0/f1 context
+/// maps are averaged over 5-row bands and then over PyTorch's adaptive-average column windows
+/// (`training/lprnet.py` computes the same), and the f2 pool stays the seed's, which fits exactly when
+/// the f2 map is even-wide (``isSupported(width:)``).
+struct LPRNetGeometry: Sendable {
+    static let seedWidth = 94
+    let inH = 24, inW: Int
+    let h0 = 22, w0: Int          // conv 3x3 (f0)
+    let h1 = 20, w1: Int          // max-pool 3x3 s1, block 1 (f1)
+    let h2 = 18, w2: Int          // max-pool 3x3 s(1,2), blocks 2, 3 (f2)
+    let h3 = 16, w3: Int          // max-pool 3x3 s(1,2)
+    let h4 = 16                   // conv (1,4) -> 16 x t
+    let h5 = 4, t: Int            // conv (13,1) -> 4 x t (f3), context maps 4 x t
+
+    init(inputWidth: Int = LPRNetGeometry.seedWidth) {
+        inW = inputWidth
+        w0 = inputWidth - 2
+        w1 = w0 - 2
+        w2 = (w1 - 3) / 2 + 1
+        w3 = (w2 - 3) / 2 + 1
+        t = w3 - 3
+    }
+
+    /// 94, or a wider input whose f2 map is even-wide so the seed's f2 pool yields `t` columns.
+    static func isSupported(width: Int) -> Bool {
+        if width == seedWidth { return true }
+        guard width > seedWidth, width <= 4096 else { return false }
+        return LPRNetGeometry(inputWidth: width).w2 % 2 == 0
+    }
+
+    /// Column windows `[start, end)` of the f0 (`level` 0) or f1 (`level` 1) context map.
+    func contextColumns(level: Int) -> [Range<Int>] {
+        let width = level == 0 ? w0 : w1
+        if inW == LPRNetGeometry.seedWidth { return (0..<t).map { 5 * $0 ..< 5 * $0 + 5 } }
+        return (0..<t).map { i in (i * width) / t ..< ((i + 1) * width + t - 1) / t }
+    }
+
+    /// Column windows of the f2 context map: the seed's kernel 10, stride 2.
+    var f2ContextColumns: [Range<Int>] { (0..<t).map { 2 * $0 ..< 2 * $0 + 10 } }
 }
 
 private struct TensorReader {

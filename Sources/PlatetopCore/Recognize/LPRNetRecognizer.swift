@@ -74,7 +74,7 @@ public final class LPRNetRecognizer: PlateRecognizer {
         result.deallocate()
     }
 
-    /// Floats per image in the planar input: `inputChannels * 24 * 94`.
+    /// Floats per image in the planar input: `inputChannels * 24 * inputWidth` (94 for the seed).
     public var inputCount: Int { info.inputChannels * info.inputHeight * info.inputWidth }
     /// Floats per image of logits: `classCount * timeSteps`.
     public var logitCount: Int { info.classCount * info.timeSteps }
@@ -109,7 +109,7 @@ public final class LPRNetRecognizer: PlateRecognizer {
     }
 
     /// Logits for `batch` already-normalised planar images at `planarInput`
-    /// (image-major `[batch][inputChannels][24][94]`), one class-major array per image.
+    /// (image-major `[batch][inputChannels][24][inputWidth]`), one class-major array per image.
     public func logits(planarInput: UnsafePointer<Float>, batch: Int) -> [[Float]] {
         let outBuf = UnsafeMutablePointer<Float>.allocate(capacity: max(1, batch * logitCount))
         defer { outBuf.deallocate() }
@@ -180,7 +180,7 @@ public final class LPRNetRecognizer: PlateRecognizer {
 final class LPRNetWorkspace: @unchecked Sendable {
     let model: LPRNetModel
     let capacity: Int
-    private let g = LPRNetGeometry()
+    private let g: LPRNetGeometry
     private let c0: Int, b1: Int, b2: Int, head: Int, classes: Int, k1: Int, k2: Int, ctxC: Int
     private let col: UnsafeMutablePointer<Float>
     private let f0: UnsafeMutablePointer<Float>, p0: UnsafeMutablePointer<Float>
@@ -190,6 +190,8 @@ final class LPRNetWorkspace: @unchecked Sendable {
     private let hB: UnsafeMutablePointer<Float>, f3: UnsafeMutablePointer<Float>
     private let ctx: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
     private let rowMax: UnsafeMutablePointer<Float>
+    /// Context-pooling column windows of f0, f1, f2 and f3 (one per time step).
+    private let f0Columns: [Range<Int>], f1Columns: [Range<Int>], f2Columns: [Range<Int>], f3Columns: [Range<Int>]
     private let allocations: [(UnsafeMutablePointer<Float>, Int)]
     /// Optional injected monotonic clock (nanoseconds) for per-kernel profiling; the core never
     /// reads a clock itself. Totals accumulate in `kernelNanoseconds`.
@@ -212,7 +214,9 @@ final class LPRNetWorkspace: @unchecked Sendable {
         classes = model.info.classCount
         k1 = (b1 + 1) / 2; k2 = (b2 + 3) / 4
         ctxC = c0 + b1 + b2 + classes
-        let n = capacity, g = LPRNetGeometry()
+        let g = LPRNetGeometry(inputWidth: model.info.inputWidth)
+        self.g = g
+        let n = capacity
         var list: [(UnsafeMutablePointer<Float>, Int)] = []
         func alloc(_ count: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
@@ -242,6 +246,10 @@ final class LPRNetWorkspace: @unchecked Sendable {
         ctx = alloc(n * ctxC * g.t)
         out = alloc(n * classes * g.t)
         rowMax = alloc(g.h0 * g.w0)
+        f0Columns = g.contextColumns(level: 0)
+        f1Columns = g.contextColumns(level: 1)
+        f2Columns = g.f2ContextColumns
+        f3Columns = (0..<g.t).map { $0 ..< $0 + 1 }
         allocations = list
     }
 
@@ -282,10 +290,10 @@ final class LPRNetWorkspace: @unchecked Sendable {
 
         // Global context, already averaged over H (the container is linear and 1x1, so
         // mean_H(container(x)) == container(mean_H(x))): ctx is [ctxC][n][18].
-        context(f0, channels: c0, batch: n, h: g.h0, w: g.w0, kh: 5, kw: 5, sh: 5, sw: 5, rowOffset: 0)
-        context(f1, channels: b1, batch: n, h: g.h1, w: g.w1, kh: 5, kw: 5, sh: 5, sw: 5, rowOffset: c0)
-        context(f2, channels: b2, batch: n, h: g.h2, w: g.w2, kh: 4, kw: 10, sh: 4, sw: 2, rowOffset: c0 + b1)
-        context(f3, channels: classes, batch: n, h: g.h5, w: g.t, kh: 1, kw: 1, sh: 1, sw: 1, rowOffset: c0 + b1 + b2)
+        context(f0, channels: c0, batch: n, h: g.h0, w: g.w0, kh: 5, sh: 5, columns: f0Columns, rowOffset: 0)
+        context(f1, channels: b1, batch: n, h: g.h1, w: g.w1, kh: 5, sh: 5, columns: f1Columns, rowOffset: c0)
+        context(f2, channels: b2, batch: n, h: g.h2, w: g.w2, kh: 4, sh: 4, columns: f2Columns, rowOffset: c0 + b1)
+        context(f3, channels: classes, batch: n, h: g.h5, w: g.t, kh: 1, sh: 1, columns: f3Columns, rowOffset: c0 + b1 + b2)
         conv(m.container, col: ctx, cols: n * g.t, into: out, relu: false)
         // [classes][n][18] -> [n][classes][18]
         for c in 0..<classes {
@@ -433,20 +441,23 @@ final class LPRNetWorkspace: @unchecked Sendable {
         }
     }
 
-    /// Average-pools `x` ([channels][n][h][w]) to 4 x 18, divides each image's map by the mean of
-    /// its squares, and writes the mean over the 4 rows to `ctx[rowOffset + c][img][t]`.
+    /// Average-pools `x` ([channels][n][h][w]) to 4 x t (rows `kh` high, stride `sh`; one column
+    /// window per time step), divides each image's map by the mean of its squares, and writes the
+    /// mean over the 4 rows to `ctx[rowOffset + c][img][t]`.
     private func context(_ x: UnsafePointer<Float>, channels: Int, batch n: Int, h: Int, w: Int,
-                         kh: Int, kw: Int, sh: Int, sw: Int, rowOffset: Int) {
+                         kh: Int, sh: Int, columns: [Range<Int>], rowOffset: Int) {
         timed("context") {
-            contextKernel(x, channels: channels, batch: n, h: h, w: w, kh: kh, kw: kw, sh: sh, sw: sw, rowOffset: rowOffset)
+            columns.withUnsafeBufferPointer {
+                contextKernel(x, channels: channels, batch: n, h: h, w: w, kh: kh, sh: sh, columns: $0, rowOffset: rowOffset)
+            }
         }
     }
 
     private func contextKernel(_ x: UnsafePointer<Float>, channels: Int, batch n: Int, h: Int, w: Int,
-                               kh: Int, kw: Int, sh: Int, sw: Int, rowOffset: Int) {
+                               kh: Int, sh: Int, columns: UnsafeBufferPointer<Range<Int>>, rowOffset: Int) {
         let T = g.t, H = g.h5
-        let span = (T - 1) * sw + kw          // input columns the windows touch
-        let inv = 1 / Float(kh * kw)
+        precondition(columns.count == T && columns[T - 1].upperBound <= w && (H - 1) * sh + kh <= h)
+        let span = columns[T - 1].upperBound  // input columns the windows touch
         let colSum = rowMax                   // scratch, >= span floats
         for img in 0..<n {
             var sumSq: Double = 0
@@ -464,10 +475,10 @@ final class LPRNetWorkspace: @unchecked Sendable {
                         for i in 0..<span { colSum[i] += r[i] }
                     }
                     for t in 0..<T {
-                        let b = colSum + t * sw
+                        let window = columns[t]
                         var s: Float = 0
-                        for dx in 0..<kw { s += b[dx] }
-                        let v = s * inv
+                        for i in window { s += colSum[i] }
+                        let v = s * (1 / Float(kh * window.count))
                         channelSq += v * v
                         dst[t] += v
                     }
