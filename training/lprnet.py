@@ -15,9 +15,9 @@ widths = (c0, b1, b2, head):
   backbone.20  conv (13,1) head -> class_num         (+ BN 21, ReLU 22: kept f3)
   container.0  conv 1x1 (c0 + b1 + b2 + class_num) -> class_num, then mean over H.
 
-Input is [N, in_channels, 24, W]; logits are [N, class_num, time_steps(W)] (18 for the seed's
+Input is [N, in_channels, 24, W]; logits are [N, class_num, T], T the last of feature_widths(W) (18 for the seed's
 W = 94). The seed's context pools only fit W = 94; at any other width the f0/f1 context maps are
-averaged over 5-row bands and then over the T adaptive column windows of `context_windows`, and the
+averaged over 5-row bands and then over T columns by adaptive average pooling, and the
 f2 pool (4,10) stride (4,2) fits whenever the f2 map is even-width (see `supported_width`).
 """
 import torch
@@ -37,25 +37,16 @@ def feature_widths(width):
     return w0, w1, w2, w3 - 3          # conv (1,4)
 
 
-def time_steps(width):
-    """CTC time steps of an input `width` pixels wide (18 for 94)."""
-    return feature_widths(width)[3]
-
-
 def supported_width(width):
     """Input widths the engine runs: 94 (the seed) or any width >= 94 whose f2 map is even-wide, so
     that the seed's f2 context pool yields exactly T columns (94, 97, 98, 101, 102, ..., 110, ..., 118, ...)."""
     return width == INPUT_WIDTH or (width > INPUT_WIDTH and feature_widths(width)[2] % 2 == 0)
 
 
-def context_windows(in_w, t):
-    """Column windows [start, end) of PyTorch's adaptive average pooling from `in_w` to `t` columns."""
-    return [((i * in_w) // t, -((-(i + 1) * in_w) // t)) for i in range(t)]
-
-
 def _adaptive_context(f, t):
     """f0/f1 context for widths other than 94: mean over 5-row bands (as the seed's height
-    pooling), then the adaptive column windows of `context_windows`."""
+    pooling), then adaptive average pooling to `t` columns (windows [floor(i*W/t), ceil((i+1)*W/t)),
+    which the Swift engine's LPRNetGeometry reproduces)."""
     f = nn.functional.avg_pool2d(f, kernel_size=(5, 1), stride=(5, 1))
     return nn.functional.adaptive_avg_pool2d(f, (f.shape[2], t))
 
@@ -143,6 +134,7 @@ class LPRNet(nn.Module):
         )
 
     def forward(self, x):
+        seed_width = x.shape[3] == INPUT_WIDTH
         keep = []
         for i, layer in enumerate(self.backbone.children()):
             x = layer(x)
@@ -151,10 +143,8 @@ class LPRNet(nn.Module):
         context = []
         t = keep[3].shape[3]
         for i, f in enumerate(keep):
-            if i in (0, 1) and f.shape[3] != INPUT_WIDTH - 2 * (i + 1):
-                f = _adaptive_context(f, t)
-            elif i in (0, 1):
-                f = nn.functional.avg_pool2d(f, kernel_size=5, stride=5)
+            if i in (0, 1):
+                f = nn.functional.avg_pool2d(f, kernel_size=5, stride=5) if seed_width else _adaptive_context(f, t)
             elif i == 2:
                 f = nn.functional.avg_pool2d(f, kernel_size=(4, 10), stride=(4, 2))
             sq = f * f

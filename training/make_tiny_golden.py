@@ -5,7 +5,7 @@ platetop's Swift engine tests (no shared data needed).
 Usage: /usr/bin/python3 training/make_tiny_golden.py OUT_DIR [WIDTH]
 Writes OUT_DIR/tiny.safetensors (gray, widths (8,16,24,12), 11 classes, blank 10, input WIDTH x 24,
 default 94), inputs.f32 float32 [3, 1, 24, WIDTH] and logits.f32 float32 [3, 11, T] (T = 18 at 94,
-lprnet.time_steps) computed at batch 3 with per-sample context normalisation. Exit code 3 when
+the last of lprnet.feature_widths) computed at batch 3 with per-sample context normalisation. Exit code 3 when
 torch is unavailable.
 """
 import os

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from preprocess import resize_bilinear, rgb_to_gray  # noqa: E402
+from preprocess import OUT_W, resize_bilinear, rgb_to_gray  # noqa: E402
 
 # Recipe 1: the first shards (crop margins down to -1 %/-6 %, no legibility budget); recipe 2 (default):
 # crops never cut into the plate's sides, small plates get milder blur/noise/JPEG, lighter dirt.
@@ -702,7 +702,7 @@ def render_one(rng):
     return capture(plate, rng), label
 
 
-def to_input_u8(rgb, width=94):
+def to_input_u8(rgb, width=OUT_W):
     """Exact Swift preprocessing (grey + half-pixel bilinear to width x 24), rounded to uint8."""
     return np.clip(np.round(resize_bilinear(rgb_to_gray(rgb), out_w=width)), 0, 255).astype(np.uint8)
 
@@ -732,8 +732,8 @@ def main():
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--prefix", default="shard")
     ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5], default=4, help="capture recipe (see RECIPE)")
-    ap.add_argument("--width", type=int, default=94,
-                    help="model input width the crops are resized to (default 94; the crops drawn "
+    ap.add_argument("--width", type=int, default=OUT_W,
+                    help="model input width the crops are resized to (default %(default)s; the crops drawn "
                          "do not depend on it, so --width 110 stores the same plates wider)")
     ap.add_argument("--preview", help="write a PNG grid of samples (model input view)")
     ap.add_argument("--raw-preview", help="write a PNG grid of raw crops")

@@ -64,7 +64,7 @@ def read_split(csv_path, data_dir):
     return imgs, labels
 
 
-def augment_real(rgb, rng, width=94):
+def augment_real(rgb, rng, width=INPUT_WIDTH):
     """Small affine + crop jitter + low-res + blur + light + noise + JPEG; returns grey float [24,width] 0..255."""
     img = Image.fromarray(rgb)
     w, h = img.size
@@ -213,16 +213,16 @@ def main():
                 ys += y
         if not xs:
             raise SystemExit(f"no training shards in {a.synth_train}; run render_plates.py first")
-        x = np.concatenate(xs)
+        return check_width(np.concatenate(xs), a.synth_train), ys
+
+    def check_width(x, name):
         if x.shape[2] != a.input_width:
-            raise SystemExit(f"{a.synth_train}: shards are {x.shape[2]} wide, --input-width is {a.input_width}")
-        return x, ys
+            raise SystemExit(f"{name}: shards are {x.shape[2]} wide, --input-width is {a.input_width}")
+        return x
 
     sx, sy = load_train()
     vx, vy = load_shards(os.path.join(a.work, a.synth_val, "*.npz"))
-    vx, vy = vx[:a.synth_val_n], vy[:a.synth_val_n]
-    if vx.shape[2] != a.input_width:
-        raise SystemExit(f"{a.synth_val}: shards are {vx.shape[2]} wide, --input-width is {a.input_width}")
+    vx, vy = check_width(vx[:a.synth_val_n], a.synth_val), vy[:a.synth_val_n]
     br_tr_imgs, br_tr_y = read_split(os.path.join(a.splits, "br_train.csv"), a.br_data)
     br_va_imgs, br_va_y = read_split(os.path.join(a.splits, "br_val.csv"), a.br_data)
     br_vx = np.stack([resize_bilinear(rgb_to_gray(im), out_w=a.input_width) for im in br_va_imgs])

@@ -194,15 +194,30 @@ struct LPRNetGeometry: Sendable {
         return LPRNetGeometry(inputWidth: width).w2 % 2 == 0
     }
 
-    /// Column windows `[start, end)` of the f0 (`level` 0) or f1 (`level` 1) context map.
-    func contextColumns(level: Int) -> [Range<Int>] {
-        let width = level == 0 ? w0 : w1
-        if inW == LPRNetGeometry.seedWidth { return (0..<t).map { 5 * $0 ..< 5 * $0 + 5 } }
-        return (0..<t).map { i in (i * width) / t ..< ((i + 1) * width + t - 1) / t }
+    /// The context pooling of f0 (`level` 0), f1, f2 or f3 (`level` 3).
+    func contextPool(level: Int) -> ContextPool {
+        switch level {
+        case 0, 1:
+            let width = level == 0 ? w0 : w1
+            if inW == LPRNetGeometry.seedWidth { return ContextPool(rows: 5, rowStride: 5, columns: (0..<t).map { 5 * $0 ..< 5 * $0 + 5 }) }
+            return ContextPool(rows: 5, rowStride: 5, columns: (0..<t).map { i in (i * width) / t ..< ((i + 1) * width + t - 1) / t })
+        case 2: return ContextPool(rows: 4, rowStride: 4, columns: (0..<t).map { 2 * $0 ..< 2 * $0 + 10 })  // the seed's (4,10) s(4,2)
+        default: return ContextPool(rows: 1, rowStride: 1, columns: (0..<t).map { $0 ..< $0 + 1 })
+        }
     }
+}
 
-    /// Column windows of the f2 context map: the seed's kernel 10, stride 2.
-    var f2ContextColumns: [Range<Int>] { (0..<t).map { 2 * $0 ..< 2 * $0 + 10 } }
+/// One context average pool: windows `rows` high every `rowStride` rows, and one column window
+/// `[start, end)` per time step, with the reciprocal of each window's area.
+struct ContextPool: Sendable {
+    let rows: Int, rowStride: Int
+    let columns: [Range<Int>]
+    let scales: [Float]
+
+    init(rows: Int, rowStride: Int, columns: [Range<Int>]) {
+        self.rows = rows; self.rowStride = rowStride; self.columns = columns
+        scales = columns.map { 1 / Float(rows * $0.count) }
+    }
 }
 
 private struct TensorReader {

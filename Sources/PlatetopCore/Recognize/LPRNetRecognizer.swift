@@ -190,8 +190,8 @@ final class LPRNetWorkspace: @unchecked Sendable {
     private let hB: UnsafeMutablePointer<Float>, f3: UnsafeMutablePointer<Float>
     private let ctx: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
     private let rowMax: UnsafeMutablePointer<Float>
-    /// Context-pooling column windows of f0, f1, f2 and f3 (one per time step).
-    private let f0Columns: [Range<Int>], f1Columns: [Range<Int>], f2Columns: [Range<Int>], f3Columns: [Range<Int>]
+    /// The context pools of f0, f1, f2 and f3.
+    private let contextPools: [ContextPool]
     private let allocations: [(UnsafeMutablePointer<Float>, Int)]
     /// Optional injected monotonic clock (nanoseconds) for per-kernel profiling; the core never
     /// reads a clock itself. Totals accumulate in `kernelNanoseconds`.
@@ -246,10 +246,7 @@ final class LPRNetWorkspace: @unchecked Sendable {
         ctx = alloc(n * ctxC * g.t)
         out = alloc(n * classes * g.t)
         rowMax = alloc(g.h0 * g.w0)
-        f0Columns = g.contextColumns(level: 0)
-        f1Columns = g.contextColumns(level: 1)
-        f2Columns = g.f2ContextColumns
-        f3Columns = (0..<g.t).map { $0 ..< $0 + 1 }
+        contextPools = (0..<4).map { g.contextPool(level: $0) }
         allocations = list
     }
 
@@ -290,10 +287,10 @@ final class LPRNetWorkspace: @unchecked Sendable {
 
         // Global context, already averaged over H (the container is linear and 1x1, so
         // mean_H(container(x)) == container(mean_H(x))): ctx is [ctxC][n][18].
-        context(f0, channels: c0, batch: n, h: g.h0, w: g.w0, kh: 5, sh: 5, columns: f0Columns, rowOffset: 0)
-        context(f1, channels: b1, batch: n, h: g.h1, w: g.w1, kh: 5, sh: 5, columns: f1Columns, rowOffset: c0)
-        context(f2, channels: b2, batch: n, h: g.h2, w: g.w2, kh: 4, sh: 4, columns: f2Columns, rowOffset: c0 + b1)
-        context(f3, channels: classes, batch: n, h: g.h5, w: g.t, kh: 1, sh: 1, columns: f3Columns, rowOffset: c0 + b1 + b2)
+        context(f0, channels: c0, batch: n, h: g.h0, w: g.w0, pool: contextPools[0], rowOffset: 0)
+        context(f1, channels: b1, batch: n, h: g.h1, w: g.w1, pool: contextPools[1], rowOffset: c0)
+        context(f2, channels: b2, batch: n, h: g.h2, w: g.w2, pool: contextPools[2], rowOffset: c0 + b1)
+        context(f3, channels: classes, batch: n, h: g.h5, w: g.t, pool: contextPools[3], rowOffset: c0 + b1 + b2)
         conv(m.container, col: ctx, cols: n * g.t, into: out, relu: false)
         // [classes][n][18] -> [n][classes][18]
         for c in 0..<classes {
@@ -441,20 +438,22 @@ final class LPRNetWorkspace: @unchecked Sendable {
         }
     }
 
-    /// Average-pools `x` ([channels][n][h][w]) to 4 x t (rows `kh` high, stride `sh`; one column
-    /// window per time step), divides each image's map by the mean of its squares, and writes the
-    /// mean over the 4 rows to `ctx[rowOffset + c][img][t]`.
+    /// Average-pools `x` ([channels][n][h][w]) to 4 x t with `pool`, divides each image's map by the
+    /// mean of its squares, and writes the mean over the 4 rows to `ctx[rowOffset + c][img][t]`.
     private func context(_ x: UnsafePointer<Float>, channels: Int, batch n: Int, h: Int, w: Int,
-                         kh: Int, sh: Int, columns: [Range<Int>], rowOffset: Int) {
+                         pool: ContextPool, rowOffset: Int) {
         timed("context") {
-            columns.withUnsafeBufferPointer {
-                contextKernel(x, channels: channels, batch: n, h: h, w: w, kh: kh, sh: sh, columns: $0, rowOffset: rowOffset)
+            pool.columns.withUnsafeBufferPointer { columns in
+                pool.scales.withUnsafeBufferPointer { scales in
+                    contextKernel(x, channels: channels, batch: n, h: h, w: w, kh: pool.rows, sh: pool.rowStride,
+                                  columns: columns, scales: scales, rowOffset: rowOffset)
+                }
             }
         }
     }
 
-    private func contextKernel(_ x: UnsafePointer<Float>, channels: Int, batch n: Int, h: Int, w: Int,
-                               kh: Int, sh: Int, columns: UnsafeBufferPointer<Range<Int>>, rowOffset: Int) {
+    private func contextKernel(_ x: UnsafePointer<Float>, channels: Int, batch n: Int, h: Int, w: Int, kh: Int, sh: Int,
+                               columns: UnsafeBufferPointer<Range<Int>>, scales: UnsafeBufferPointer<Float>, rowOffset: Int) {
         let T = g.t, H = g.h5
         precondition(columns.count == T && columns[T - 1].upperBound <= w && (H - 1) * sh + kh <= h)
         let span = columns[T - 1].upperBound  // input columns the windows touch
@@ -475,10 +474,9 @@ final class LPRNetWorkspace: @unchecked Sendable {
                         for i in 0..<span { colSum[i] += r[i] }
                     }
                     for t in 0..<T {
-                        let window = columns[t]
                         var s: Float = 0
-                        for i in window { s += colSum[i] }
-                        let v = s * (1 / Float(kh * window.count))
+                        for i in columns[t] { s += colSum[i] }
+                        let v = s * scales[t]
                         channelSq += v * v
                         dst[t] += v
                     }
