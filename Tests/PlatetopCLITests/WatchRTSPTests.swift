@@ -71,21 +71,17 @@ struct WatchRTSPTests {
         #expect(child.process.isRunning, "watch must keep running while the server is down")
         server = try RTSPServer(file: Self.demo, port: port)
         defer { server.stop() }
-        // "Back" is when the server answers a DESCRIBE, not when it listens: under parallel tests its
-        // first DESCRIBE (loading GStreamer's plugins, preparing the media) has taken over 4 s, so
-        // an attempt that started then timed out (--open-timeout 4) and the next came after the 4 s
-        // backoff. The clock measures platetop's backoff, not the server's start-up.
+        // "Back" is when the server answers a DESCRIBE, not when it listens, so the clock measures
+        // platetop's backoff (at most 4 s) plus one open, not the server's start-up.
         #expect(server.waitUntilAnswering(timeout: 30), "the restarted server never answered DESCRIBE")
         let back = Date()
-        // Known intermittent bug (seen only under `swift test`, rarely): a reconnect attempt has
-        // stayed in avformat_open_input for > 10 s although --open-timeout is 4. Recorded as a
-        // known issue, not hidden; the reads must still resume (checked below).
-        withKnownIssue("a reconnect attempt occasionally outlives --open-timeout", isIntermittent: true) {
-            let reconnected = child.waitForStderr(timeout: 10) { $0.contains("connected") }
-            #expect(reconnected, "stderr: \(child.stderrSoFar.suffix(1500))")
-            #expect(Date().timeIntervalSince(back) < 5.5,
-                    "reconnected \(Date().timeIntervalSince(back)) s after the server came back; stderr: \(child.stderrSoFar.suffix(1500))")
-        }
+        // Attempts that outlived the server's return (and a reconnect > 10 s late, once recorded
+        // here as a known issue) were the fixture's: its concat pipeline sometimes failed to preroll
+        // and held every DESCRIBE for gst-rtsp-server's 20 s. rtsp_server.py no longer uses concat.
+        let reconnected = child.waitForStderr(timeout: 10) { $0.contains("connected") }  // printed once a reconnect succeeds
+        #expect(reconnected, "stderr: \(child.stderrSoFar.suffix(1500))")
+        #expect(Date().timeIntervalSince(back) < 5.5,
+                "reconnected \(Date().timeIntervalSince(back)) s after the server came back; stderr: \(child.stderrSoFar.suffix(1500))")
         #expect(child.waitForStdout(timeout: 60) { $0.components(separatedBy: "\"type\":\"read\"").count > readsBefore + 5 })
         #expect(child.process.isRunning)
         child.signal(SIGTERM)

@@ -9,11 +9,19 @@ with --mount), looping it --loops times per client at its natural rate, using De
 gst-rtsp-server (python3-gi + gir1.2-gst-rtsp-server-1.0). Optional --user/--password require
 RTSP basic authentication. Prints "READY rtsp://..." on stdout once it listens. Binds only to
 127.0.0.1. Stops on SIGTERM/SIGINT.
+
+Looping is done once at start-up: `ffmpeg -stream_loop` writes the file N times back to back
+(stream copy, continuous timestamps) into a temporary MP4 that is removed on exit. Looping inside
+the served pipeline with `concat` and one qtdemux per pass failed to preroll about one DESCRIBE
+in eight (the client waited gst-rtsp-server's 20 s and got 503); one filesrc ! qtdemux never did.
 """
 import argparse
 import os
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 
 import gi
 
@@ -22,13 +30,24 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 
-def launch_line(path: str, loops: int) -> str:
+def launch_line(path: str) -> str:
     loc = path.replace('"', '\\"')
-    # `concat` plays the file back to back with continuous timestamps.
-    parts = [f'( concat name=c ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=1']
-    for _ in range(loops):
-        parts.append(f'filesrc location="{loc}" ! qtdemux ! h264parse ! video/x-h264,stream-format=avc,alignment=au ! c.')
-    return " ".join(parts) + " )"
+    return (f'( filesrc location="{loc}" ! qtdemux ! h264parse config-interval=-1 '
+            f'! rtph264pay name=pay0 pt=96 config-interval=1 )')
+
+
+def looped_copy(path: str, loops: int, folder: str) -> str:
+    """`path` played `loops` times back to back, as one MP4 in `folder` (stream copy)."""
+    out = os.path.join(folder, "looped.mp4")
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", str(loops - 1), "-i", path,
+           "-map", "0:v:0", "-c", "copy", "-f", "mp4", out]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise SystemExit(f"rtsp_server: cannot loop {path} with ffmpeg: {e}")
+    if done.returncode != 0:
+        raise SystemExit(f"rtsp_server: ffmpeg could not loop {path}: {done.stderr.strip()}")
+    return out
 
 
 def main() -> int:
@@ -43,13 +62,28 @@ def main() -> int:
     if not os.path.isfile(args.file):
         print(f"rtsp_server: no such file: {args.file}", file=sys.stderr)
         return 2
+    if args.loops < 1:
+        print("rtsp_server: --loops must be at least 1", file=sys.stderr)
+        return 2
+    # Until GLib's handlers take over in serve(), SIGTERM must still run the `finally` below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    folder = tempfile.mkdtemp(prefix="rtsp_server.")
+    try:
+        served = os.path.abspath(args.file)
+        if args.loops > 1:
+            served = looped_copy(served, args.loops, folder)
+        return serve(args, served)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
+
+def serve(args: argparse.Namespace, path: str) -> int:
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(launch_line(os.path.abspath(args.file), args.loops))
+    factory.set_launch(launch_line(path))
     factory.set_shared(False)
     if args.user:
         auth = GstRtspServer.RTSPAuth()
