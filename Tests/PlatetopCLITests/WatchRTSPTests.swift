@@ -250,7 +250,8 @@ final class SilentServer {
     init() throws {
         port = RTSPServer.freePort()
         let code = """
-        import socket, time
+        import signal, socket, time
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # see rtsp_server.py
         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", \(port))); s.listen(16); print("READY", flush=True)
         held = []

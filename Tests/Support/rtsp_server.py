@@ -11,7 +11,8 @@ RTSP basic authentication. Prints "READY rtsp://..." on stdout once it listens. 
 127.0.0.1. Stops on SIGTERM/SIGINT.
 
 Looping is done once at start-up: `ffmpeg -stream_loop` writes the file N times back to back
-(stream copy, continuous timestamps) into a temporary MP4 that is removed on exit. Looping inside
+(stream copy, continuous timestamps) into a temporary MP4 that is removed on exit (SIGTERM,
+SIGINT or the end of main; a SIGKILL leaves it in the temporary folder). Looping inside
 the served pipeline with `concat` and one qtdemux per pass failed to preroll about one DESCRIBE
 in eight (the client waited gst-rtsp-server's 20 s and got 503); one filesrc ! qtdemux never did.
 """
@@ -65,14 +66,17 @@ def main() -> int:
     if args.loops < 1:
         print("rtsp_server: --loops must be at least 1", file=sys.stderr)
         return 2
+    # A parent may start us with SIGTERM/SIGINT blocked (Foundation's Process spawning from a
+    # Dispatch thread passes that thread's mask on): then no stop request would ever arrive.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     # Until GLib's handlers take over in serve(), SIGTERM must still run the `finally` below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    path = os.path.abspath(args.file)
+    if args.loops == 1:
+        return serve(args, path)
     folder = tempfile.mkdtemp(prefix="rtsp_server.")
     try:
-        served = os.path.abspath(args.file)
-        if args.loops > 1:
-            served = looped_copy(served, args.loops, folder)
-        return serve(args, served)
+        return serve(args, looped_copy(path, args.loops, folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
