@@ -242,8 +242,8 @@ struct PipelineTests {
         let q = ReconnectPolicy(initialDelaySeconds: 1, maxDelaySeconds: 10, factor: 3)
         #expect((1...4).map { q.delay(forAttempt: $0) } == [1, 3, 9, 10])
         #expect(ReconnectPolicy().delay(forAttempt: 0) == 0.5)
-        // The default backoff is capped at 4 s.
-        #expect(ReconnectPolicy().delay(forAttempt: 10) == 4)
+        // The default backoff: 0.5, 1, 2, then 3 s (the cap) for ever.
+        #expect((1...5).map { ReconnectPolicy().delay(forAttempt: $0) } == [0.5, 1, 2, 3, 3])
     }
 
     @Test("FrameHandOff: dropOldest keeps the newest items and counts the rest")

@@ -63,7 +63,9 @@ public enum Pace: String, Sendable, CaseIterable {
     case realtime
 }
 
-/// Capped exponential backoff for reconnecting live sources.
+/// Capped exponential backoff for reconnecting live sources. The default (0.5 s doubling to at most
+/// 3 s) picks a camera that comes back up within the cap plus one open (about 1 s for RTSP), under
+/// the 5 s that users are promised.
 public struct ReconnectPolicy: Sendable, Equatable {
     public var initialDelaySeconds: Double
     public var maxDelaySeconds: Double
@@ -71,7 +73,7 @@ public struct ReconnectPolicy: Sendable, Equatable {
     /// Give up (and report `.failed`) after this many consecutive failures; nil = never.
     public var maxAttempts: Int?
 
-    public init(initialDelaySeconds: Double = 0.5, maxDelaySeconds: Double = 4, factor: Double = 2, maxAttempts: Int? = nil) {
+    public init(initialDelaySeconds: Double = 0.5, maxDelaySeconds: Double = 3, factor: Double = 2, maxAttempts: Int? = nil) {
         self.initialDelaySeconds = initialDelaySeconds
         self.maxDelaySeconds = maxDelaySeconds
         self.factor = factor
