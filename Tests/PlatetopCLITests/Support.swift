@@ -57,38 +57,25 @@ enum CLI {
         var events: [[String: Any]] { CLI.jsonLines(stdout).filter { $0["type"] as? String == "event" } }
     }
 
-    /// A running child with its output in temp files (no pipes, so no deadlocks).
+    /// A running child with its output in temp files (no pipes, so no deadlocks), started as a
+    /// ``CleanProcess`` so that it gets signals (SIGTERM, SIGINT) as when started from a shell.
     final class Child {
-        let process = Process()
+        let process: CleanProcess
         let outPath: String
         let errPath: String
-        private let outHandle: FileHandle
-        private let errHandle: FileHandle
 
         init(_ executable: String, _ arguments: [String], in directory: String? = nil) throws {
             let tmp = FileManager.default.temporaryDirectory
             outPath = tmp.appendingPathComponent("platetop-cli-\(UUID().uuidString).out").path
             errPath = tmp.appendingPathComponent("platetop-cli-\(UUID().uuidString).err").path
-            _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-            _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-            outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-            errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: directory ?? FileManager.default.temporaryDirectory.path)
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = outHandle
-            process.standardError = errHandle
             var env = ProcessInfo.processInfo.environment
             env["TERM"] = "dumb"
-            process.environment = env
-            try process.run()
+            process = try CleanProcess([executable] + arguments, environment: env, directory: directory ?? tmp.path,
+                                       stdout: outPath, stderr: errPath)
         }
 
         deinit {
             if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-            try? outHandle.close()
-            try? errHandle.close()
             try? FileManager.default.removeItem(atPath: outPath)
             try? FileManager.default.removeItem(atPath: errPath)
         }
@@ -136,7 +123,7 @@ enum CLI {
             process.waitUntilExit()
             let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
             let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-            return Result(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+            return Result(status: process.terminationStatus, signalled: process.signalled,
                           timedOut: timedOut, stdout: out, stderr: err)
         }
     }

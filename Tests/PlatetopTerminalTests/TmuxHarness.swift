@@ -154,51 +154,18 @@ final class TmuxSession {
                           environment: env)
     }
 
-    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), not in the Swift module map.
-    static let addCloseFrom: AddCloseFrom? = {
-        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
-        else { return nil }
-        return unsafeBitCast(sym, to: AddCloseFrom.self)
-    }()
-
-    /// Runs `argv` to completion with `posix_spawn`, output (stdout + stderr) in a temporary file.
-    ///
-    /// Not Foundation's `Process`: test code runs on Dispatch threads, which block SIGTERM, SIGINT,
-    /// SIGHUP...; a spawned tmux server would inherit that mask (and pass it on to the program under
-    /// test, so `kill-server` and the signal tests would not work). Here the child gets an empty
-    /// mask and default handlers, and fds other than 0-2 are closed.
+    /// Runs `argv` to completion as a ``CleanProcess`` (empty signal mask, default handlers: a tmux
+    /// server started with Dispatch's blocked mask would pass it on to the program under test, so
+    /// `kill-server` and the signal tests would not work), output (stdout + stderr) in a temporary file.
     static func spawn(_ argv: [String], environment: [String: String]) -> (status: Int32, output: String) {
         let outPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("platetop-tmux-\(getpid())-\(UUID().uuidString).out").path
         defer { unlink(outPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attr, cArgs, cEnv)
-        guard rc == 0 else { return (-1, "cannot run \(argv[0]): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let child: CleanProcess
+        do { child = try CleanProcess(argv, environment: environment, stdout: outPath) } catch { return (-1, "\(error)") }
+        child.waitUntilExit()
         let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        let exited = status & 0x7f == 0
-        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+        return (child.signalled ? 128 + child.terminationStatus : child.terminationStatus, output)
     }
 
     /// The visible screen (or also the scrollback), one string, lines joined by `\n`.

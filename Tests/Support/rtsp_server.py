@@ -66,9 +66,6 @@ def main() -> int:
     if args.loops < 1:
         print("rtsp_server: --loops must be at least 1", file=sys.stderr)
         return 2
-    # A parent may start us with SIGTERM/SIGINT blocked (Foundation's Process spawning from a
-    # Dispatch thread passes that thread's mask on): then no stop request would ever arrive.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     # Until GLib's handlers take over in serve(), SIGTERM must still run the `finally` below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     path = os.path.abspath(args.file)
