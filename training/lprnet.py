@@ -25,7 +25,6 @@ import torch.nn as nn
 
 INPUT_WIDTH = 94
 INPUT_HEIGHT = 24
-TIME_STEPS = 18
 
 
 def feature_widths(width):
