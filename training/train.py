@@ -133,6 +133,16 @@ def ctc_loss(logits, labels):
     return F.ctc_loss(lp, t.to(d), il.to(d), tl.to(d), blank=BLANK, reduction="mean", zero_infinity=True)
 
 
+def batch_loss(model, xb, labels, bf16=False):
+    """The CTC loss of one training batch; with `bf16` the network runs under bfloat16 autocast on
+    channels-last input (a model moved to channels_last), the loss in float32."""
+    if not bf16:
+        return ctc_loss(model(xb), labels)
+    with torch.autocast(device_type=xb.device.type, dtype=torch.bfloat16):
+        logits = model(xb.contiguous(memory_format=torch.channels_last))
+    return ctc_loss(logits.float(), labels)
+
+
 @torch.no_grad()
 def evaluate(model, x_u8_or_f, labels, bs=256, device="cpu"):
     model.eval()
@@ -166,6 +176,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (default cpu)")
+    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                    help="bf16: forward and backward under bfloat16 autocast with channels-last tensors "
+                         "(weights, optimiser and CTC loss stay float32; about 3x the fp32 steps/s on "
+                         "a CPU with AVX512-BF16); validation always runs in float32")
     ap.add_argument("--widths", default=",".join(map(str, WIDTHS)),
                     help="LPRNet widths c0,b1,b2,head (default %(default)s; the Swift engine reads any)")
     ap.add_argument("--input-width", type=int, default=INPUT_WIDTH,
@@ -173,6 +187,9 @@ def main():
                          "time steps, e.g. 110 -> 22; the shards must be rendered at it, "
                          "render_plates.py --width)")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--keep-exports", action="store_true",
+                    help="also export every evaluated step as exports/step-N.safetensors under --work "
+                         "(to compare checkpoints with `platetop eval`, the Swift engine)")
     ap.add_argument("--synth-val-n", type=int, default=3000)
     ap.add_argument("--synth-train", default="synth-train",
                     help="comma-separated shard folders under --work; re-read at every eval so "
@@ -227,10 +244,14 @@ def main():
     br_va_imgs, br_va_y = read_split(os.path.join(a.splits, "br_val.csv"), a.br_data)
     br_vx = np.stack([resize_bilinear(rgb_to_gray(im), out_w=a.input_width) for im in br_va_imgs])
     log(f"data: synth train {len(sy)}, synth val {len(vy)}, BR train {len(br_tr_y)}, "
-        f"BR val {len(br_va_y)}; widths {widths}, input {a.input_width}x24, device {a.device}", logf)
+        f"BR val {len(br_va_y)}; widths {widths}, input {a.input_width}x24, device {a.device}, "
+        f"precision {a.precision}", logf)
 
     model = LPRNet(len(ALPHABET), in_channels=1, widths=widths, dropout_rate=0.2,
                    per_sample_context=True).to(a.device)
+    bf16 = a.precision == "bf16"
+    if bf16:
+        model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
     rng = np.random.default_rng(a.seed)
     step, best, bad, t_start = 0, float("inf"), 0, time.time()
@@ -282,7 +303,7 @@ def main():
             xb.append(np.stack([augment_real(br_tr_imgs[i], rng, a.input_width) for i in ri]))
             labels += [br_tr_y[i] for i in ri]
         xb = torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]).to(a.device)
-        loss = ctc_loss(model(xb), labels)
+        loss = batch_loss(model, xb, labels, bf16)
         opt.zero_grad()
         if torch.isfinite(loss):
             loss.backward()
@@ -303,20 +324,26 @@ def main():
             vloss = 0.5 * (sl + bl)
             elapsed = elapsed0 + time.time() - t_start
             improved = vloss < best
-            if improved:
-                best, bad = vloss, 0
-                desc = (f"platetop latin LPRNet widths {widths}, grey {a.input_width}x24; trained on synthetic "
-                        f"plates (render_plates.py, {len(sy)} crops) + real BR train split "
-                        f"({len(br_tr_y)} crops, openalpr train-detector br, AGPL-3.0); step {step}; "
-                        f"val exact synth {sa:.3f} BR {ba:.3f}; exported "
-                        f"{datetime.datetime.utcnow().strftime('%Y-%m-%d')}")
-                tmp = best_path + ".tmp"
-                export_lprnet(model, tmp, name="latin", alphabet=ALPHABET, blank_index=BLANK,
+            desc = (f"platetop latin LPRNet widths {widths}, grey {a.input_width}x24; trained on synthetic "
+                    f"plates (render_plates.py, {len(sy)} crops) + real BR train split "
+                    f"({len(br_tr_y)} crops, openalpr train-detector br, AGPL-3.0); step {step}; "
+                    f"val exact synth {sa:.3f} BR {ba:.3f}; exported "
+                    f"{datetime.datetime.utcnow().strftime('%Y-%m-%d')}")
+
+            def export(path):
+                export_lprnet(model, path + ".tmp", name="latin", alphabet=ALPHABET, blank_index=BLANK,
                               in_channels=1, color_order="gray", mean=MEAN, scale=SCALE,
                               description=desc, input_width=a.input_width)
-                os.replace(tmp, best_path)
+                os.replace(path + ".tmp", path)
+
+            if improved:
+                best, bad = vloss, 0
+                export(best_path)
             else:
                 bad += 1
+            if a.keep_exports:
+                os.makedirs(os.path.join(a.work, "exports"), exist_ok=True)
+                export(os.path.join(a.work, "exports", f"step-{step}.safetensors"))
             log(f"EVAL step {step} synth val loss {sl:.4f} exact {sa:.4f} | BR val loss {bl:.4f} "
                 f"exact {ba:.4f} | {'*best*' if improved else f'no improvement {bad}'} "
                 f"| elapsed {elapsed / 60:.1f} min", logf)
