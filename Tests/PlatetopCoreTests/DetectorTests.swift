@@ -139,6 +139,27 @@ struct DetectorDecodeTests {
         #expect(nonMaximumSuppression([], iouThreshold: 0.3).isEmpty)
     }
 
+    /// A plate's band (a Mercosur plate's `BRASIL` strip) boxed on its own lies inside the plate's
+    /// box with a small IoU: containment drops it when the plate scores better, keeps it when it
+    /// sticks out of the plate or scores better itself, and leaves neighbours alone.
+    @Test func containmentDropsBoxesInsideABetterOne() {
+        let plate = DetectedBox(x: 557, y: 577, width: 170, height: 55, score: 0.9)
+        let band = DetectedBox(x: 607, y: 577, width: 75, height: 20, score: 0.6)
+        let halfOut = DetectedBox(x: 690, y: 580, width: 75, height: 20, score: 0.6)   // 37/75 of it inside
+        let beside = DetectedBox(x: 800, y: 577, width: 170, height: 55, score: 0.5)
+        #expect(plate.iou(band) < 0.3)
+        #expect(band.fractionInside(plate) == 1)
+        #expect(abs(halfOut.fractionInside(plate) - 37.0 / 75) < 1e-5)
+        #expect(plate.fractionInside(band) < 0.2)
+        #expect(nonMaximumSuppression([band, plate, beside], iouThreshold: 0.3) == [plate, band, beside])
+        #expect(nonMaximumSuppression([band, plate, beside, halfOut], iouThreshold: 0.3, containmentThreshold: 0.9)
+                == [plate, halfOut, beside])
+        var strongBand = band
+        strongBand.score = 0.95
+        #expect(nonMaximumSuppression([strongBand, plate], iouThreshold: 0.3, containmentThreshold: 0.9)
+                == [strongBand, plate])
+    }
+
     /// End to end with a hand-made 1x1 model: a bright red spot in a 64x32 frame, input width 32
     /// (scale 2): the box comes back in frame pixels and the crop carries the margin, clamped.
     @Test func locateMapsBoxesToFramePixelsWithMargin() throws {

@@ -18,6 +18,14 @@ public struct DetectedBox: Sendable, Equatable {
         let union = width * height + o.width * o.height - inter
         return union > 0 ? inter / union : 0
     }
+
+    /// The share of this box's area that lies inside `o` (0 when this box is empty).
+    public func fractionInside(_ o: DetectedBox) -> Float {
+        let ix = max(0, min(x + width, o.x + o.width) - max(x, o.x))
+        let iy = max(0, min(y + height, o.y + o.height) - max(y, o.y))
+        let area = width * height
+        return area > 0 ? ix * iy / area : 0
+    }
 }
 
 /// The raw network output for one input: `channels x gridHeight x gridWidth` floats, planar.
@@ -74,12 +82,16 @@ public struct DetectorOutput: Sendable {
 @inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
 
 /// Greedy non-maximum suppression: keeps boxes best first, dropping any whose IoU with a kept
-/// box exceeds `iouThreshold`; at most `limit` boxes. Equal scores keep their input order.
-public func nonMaximumSuppression(_ boxes: [DetectedBox], iouThreshold: Float, limit: Int = .max) -> [DetectedBox] {
+/// box exceeds `iouThreshold` or, with `containmentThreshold`, more than that share of whose area
+/// lies inside a kept box; at most `limit` boxes. Equal scores keep their input order.
+public func nonMaximumSuppression(_ boxes: [DetectedBox], iouThreshold: Float, containmentThreshold: Float? = nil,
+                                  limit: Int = .max) -> [DetectedBox] {
     var kept: [DetectedBox] = []
     for b in boxes.sorted(by: { $0.score > $1.score }) {
         if kept.count >= limit { break }
-        if kept.allSatisfy({ $0.iou(b) <= iouThreshold }) { kept.append(b) }
+        if kept.allSatisfy({ $0.iou(b) <= iouThreshold && b.fractionInside($0) <= (containmentThreshold ?? 1) }) {
+            kept.append(b)
+        }
     }
     return kept
 }
@@ -103,6 +115,11 @@ public final class PlateDetector: PlateLocator {
         public var inputWidth: Int? = nil
         /// Boxes overlapping a better one by more than this IoU are dropped.
         public var nmsThreshold: Float = 0.3
+        /// A box lying by more than this share of its area inside a better-scored one is a part of
+        /// that plate, not a plate of its own, and is dropped (plates do not hold other plates: a
+        /// Mercosur plate's `BRASIL` band or one line of a two-line plate can score as a plate); nil
+        /// turns it off. IoU alone misses these: a band is a small part of its plate's box.
+        public var containmentThreshold: Float? = 0.9
         /// Most plates returned per frame.
         public var maxDetections: Int = 16
         /// The crop grows by this fraction of the box width (height) on the left and right (top and bottom).
@@ -129,7 +146,8 @@ public final class PlateDetector: PlateLocator {
         public init(minScore: Float? = nil, inputWidth: Int? = nil, nmsThreshold: Float = 0.3,
                     maxDetections: Int = 16, cropMargin: Double = 0.08, threads: Int = 1,
                     deskewMinDegrees: Double? = 3, edgeCutTolerance: Float? = -0.5, useVerifier: Bool = true,
-                    useFineHead: Bool = true) {
+                    useFineHead: Bool = true, containmentThreshold: Float? = 0.9) {
+            self.containmentThreshold = containmentThreshold
             self.edgeCutTolerance = edgeCutTolerance
             self.useVerifier = useVerifier
             self.useFineHead = useFineHead
@@ -173,6 +191,9 @@ public final class PlateDetector: PlateLocator {
         }
         guard options.nmsThreshold >= 0, options.nmsThreshold <= 1 else {
             throw InvalidOptions(description: "detector NMS threshold \(options.nmsThreshold) must be 0...1")
+        }
+        if let c = options.containmentThreshold, !(c > 0 && c <= 1) {
+            throw InvalidOptions(description: "detector containment threshold \(c) must be in (0, 1]")
         }
         guard options.maxDetections >= 1, options.cropMargin >= 0, options.cropMargin <= 2,
               options.threads >= 1, options.threads <= 64 else {
@@ -250,7 +271,11 @@ public final class PlateDetector: PlateLocator {
         if let fineOut, let f = fineHead {
             peaks += fineOut.peaks(minScore: max(threshold, f.minScore), limit: options.maxDetections * 8)
         }
-        let boxes = nonMaximumSuppression(peaks, iouThreshold: options.nmsThreshold, limit: options.maxDetections).map {
+        // With a verifier, containment waits for the verified scores: a candidate box that the verifier
+        // rejects must not take the plate inside it along.
+        let boxes = nonMaximumSuppression(peaks, iouThreshold: options.nmsThreshold,
+                                          containmentThreshold: verifier == nil ? options.containmentThreshold : nil,
+                                          limit: options.maxDetections).map {
             DetectedBox(x: $0.x * sx, y: $0.y * sy, width: $0.width * sx, height: $0.height * sy, score: $0.score)
         }
         guard let v = verifier else { return boxes }
@@ -266,7 +291,8 @@ public final class PlateDetector: PlateLocator {
         }
         // Best combined score first (Swift's sort is stable: equal scores keep the heat-map order).
         // Unmoved boxes passed NMS already, so this only drops moved boxes that landed on a better one.
-        return nonMaximumSuppression(kept, iouThreshold: options.nmsThreshold)
+        return nonMaximumSuppression(kept, iouThreshold: options.nmsThreshold,
+                                     containmentThreshold: options.containmentThreshold)
     }
 
     /// What the verifier says about one candidate: its plate probability and, when the verifier
