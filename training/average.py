@@ -20,7 +20,6 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from lprnet import LPRNet, exported_widths  # noqa: E402
-from preprocess import MEAN, SCALE  # noqa: E402
 from safetensors_io import load, save  # noqa: E402
 
 
@@ -35,28 +34,26 @@ def average(paths):
 
 
 @torch.no_grad()
-def recalibrate(tensors, meta, shard_dirs, batches, real_frac, br_data, splits, seed):
-    from train import ALPHABET, augment_real, load_shards, read_split
+def recalibrate(tensors, meta, shard_dirs, batches, batch, real_frac, br_data, splits, seed):
+    from train import ALPHABET, load_shards, read_split, training_batch
     width = int(meta.get("platetop.input_width", 94))
     model = LPRNet(len(ALPHABET), in_channels=1, widths=exported_widths(tensors), dropout_rate=0.0)
     model.load_exported(tensors)
-    xs = [load_shards(os.path.join(d, "*.npz"))[0] for d in shard_dirs]
-    sx = np.concatenate(xs)
+    shards = [load_shards(os.path.join(d, "*.npz")) for d in shard_dirs]
+    sx = np.concatenate([x for x, _ in shards])
+    sy = [label for _, ys in shards for label in ys]
     if sx.shape[2] != width:
         raise SystemExit(f"average: shards are {sx.shape[2]} wide, the model {width}")
-    real, _ = read_split(os.path.join(splits, "br_train.csv"), br_data)
+    real, real_labels = read_split(os.path.join(splits, "br_train.csv"), br_data)
     rng = np.random.default_rng(seed)
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.reset_running_stats()
             m.momentum = None  # cumulative average over all batches
     model.train()
-    n_real = int(round(64 * real_frac))
+    n_real = int(round(batch * real_frac))
     for _ in range(batches):
-        xb = [sx[rng.integers(0, len(sx), 64 - n_real)].astype(np.float32)]
-        if n_real:
-            xb.append(np.stack([augment_real(real[i], rng, width) for i in rng.integers(0, len(real), n_real)]))
-        model(torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]))
+        model(training_batch(rng, sx, sy, batch - n_real, real, real_labels, n_real, width)[0])
     sd = model.state_dict()
     return {k: sd[k].detach().float().numpy() for k in tensors}
 
@@ -67,6 +64,7 @@ def main():
     ap.add_argument("models", nargs="+")
     ap.add_argument("--bn-recalibrate", default=None, help="comma-separated synthetic shard folders")
     ap.add_argument("--batches", type=int, default=100)
+    ap.add_argument("--batch", type=int, default=64, help="crops per batch (train.py's default)")
     ap.add_argument("--real-frac", type=float, default=0.3)
     ap.add_argument("--br-data", default="/work/shared/data/br-plates")
     ap.add_argument("--splits", default=os.path.join(HERE, "splits"))
@@ -77,7 +75,7 @@ def main():
     tensors, meta = average(a.models)
     note = f"mean of {len(a.models)} exports ({', '.join(os.path.basename(p) for p in a.models)})"
     if a.bn_recalibrate:
-        tensors = recalibrate(tensors, meta, a.bn_recalibrate.split(","), a.batches, a.real_frac,
+        tensors = recalibrate(tensors, meta, a.bn_recalibrate.split(","), a.batches, a.batch, a.real_frac,
                               a.br_data, a.splits, a.seed)
         note += f", batch-norm statistics measured on {a.batches} training batches"
     meta = dict(meta)

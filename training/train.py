@@ -133,6 +133,20 @@ def ctc_loss(logits, labels):
     return F.ctc_loss(lp, t.to(d), il.to(d), tl.to(d), blank=BLANK, reduction="mean", zero_infinity=True)
 
 
+def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width):
+    """One training batch: `n_syn` random synthetic crops (`sx` uint8 [N,24,width], labels `sy`), then
+    `n_real` random real crops augmented by augment_real; returns (normalised float [n,1,24,width]
+    tensor, labels)."""
+    si = rng.integers(0, len(sy), n_syn)
+    xb = [sx[si].astype(np.float32)]
+    labels = [sy[i] for i in si]
+    if n_real:
+        ri = rng.integers(0, len(real_labels), n_real)
+        xb.append(np.stack([augment_real(real_imgs[i], rng, width) for i in ri]))
+        labels += [real_labels[i] for i in ri]
+    return torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]), labels
+
+
 def batch_loss(model, xb, labels, bf16=False):
     """The CTC loss of one training batch; with `bf16` the network runs under bfloat16 autocast on
     channels-last input (a model moved to channels_last), the loss in float32."""
@@ -295,15 +309,8 @@ def main():
     while step < end:
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
-        si = rng.integers(0, len(sy), n_syn)
-        xb = [sx[si].astype(np.float32)]
-        labels = [sy[i] for i in si]
-        if n_real:
-            ri = rng.integers(0, len(br_tr_y), n_real)
-            xb.append(np.stack([augment_real(br_tr_imgs[i], rng, a.input_width) for i in ri]))
-            labels += [br_tr_y[i] for i in ri]
-        xb = torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]).to(a.device)
-        loss = batch_loss(model, xb, labels, bf16)
+        xb, labels = training_batch(rng, sx, sy, n_syn, br_tr_imgs, br_tr_y, n_real, a.input_width)
+        loss = batch_loss(model, xb.to(a.device), labels, bf16)
         opt.zero_grad()
         if torch.isfinite(loss):
             loss.backward()
