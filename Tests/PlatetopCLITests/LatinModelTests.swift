@@ -39,6 +39,21 @@ struct LatinModelTests {
         #expect(texts == expected, "events \(texts), expected \(expected)")
     }
 
+    /// Without the stream file (so without its ROI) the full-frame detector finds the plates: still one
+    /// event per plate and nothing else. Guards against parts of a plate logged as plates of their own
+    /// (a Mercosur plate's `BRASIL` band, boxed inside the plate's box: the detector's containment rule).
+    @Test("replay --no-drop without an ROI (detector) emits exactly the expected plates")
+    func demoEventsWithDetector() throws {
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: Self.demo, toPath: dir + "/demo.mp4")
+        let r = try CLI.platetop(["replay", dir + "/demo.mp4", "--headless", "--no-drop", "--no-log"], timeout: 400)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(!r.timedOut)
+        let texts = r.events.compactMap { $0["text"] as? String }
+        #expect(texts == (try Self.expectedPlates()), "events \(texts)")
+    }
+
     @Test("SIGKILL during a realtime replay: the log holds a prefix of the full run's events")
     func killPrefix() throws {
         let full = try Self.fullRunTexts()

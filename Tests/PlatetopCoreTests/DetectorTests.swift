@@ -154,6 +154,12 @@ struct DetectorDecodeTests {
         #expect(nonMaximumSuppression([band, plate, beside], iouThreshold: 0.3) == [plate, band, beside])
         #expect(nonMaximumSuppression([band, plate, beside, halfOut], iouThreshold: 0.3, containmentThreshold: 0.9)
                 == [plate, halfOut, beside])
+        // Without a containment threshold nothing is dropped for lying inside, not even a box whose
+        // float share inside comes out above 1 ((0.1 + 0.2) - 0.1 > 0.2 in Float).
+        let outer = DetectedBox(x: 0, y: 0, width: 1, height: 1, score: 0.9)
+        let sliver = DetectedBox(x: 0.1, y: 0, width: 0.2, height: 1, score: 0.8)
+        #expect(sliver.fractionInside(outer) > 1)
+        #expect(nonMaximumSuppression([outer, sliver], iouThreshold: 0.3) == [outer, sliver])
         var strongBand = band
         strongBand.score = 0.95
         #expect(nonMaximumSuppression([strongBand, plate], iouThreshold: 0.3, containmentThreshold: 0.9)

@@ -10,21 +10,24 @@ public struct DetectedBox: Sendable, Equatable {
         self.x = x; self.y = y; self.width = width; self.height = height; self.score = score
     }
 
-    /// Intersection over union (0 when either box is empty).
-    public func iou(_ o: DetectedBox) -> Float {
+    /// Area of the overlap of the two boxes (0 when they do not overlap).
+    func intersectionArea(_ o: DetectedBox) -> Float {
         let ix = max(0, min(x + width, o.x + o.width) - max(x, o.x))
         let iy = max(0, min(y + height, o.y + o.height) - max(y, o.y))
-        let inter = ix * iy
+        return ix * iy
+    }
+
+    /// Intersection over union (0 when either box is empty).
+    public func iou(_ o: DetectedBox) -> Float {
+        let inter = intersectionArea(o)
         let union = width * height + o.width * o.height - inter
         return union > 0 ? inter / union : 0
     }
 
     /// The share of this box's area that lies inside `o` (0 when this box is empty).
     public func fractionInside(_ o: DetectedBox) -> Float {
-        let ix = max(0, min(x + width, o.x + o.width) - max(x, o.x))
-        let iy = max(0, min(y + height, o.y + o.height) - max(y, o.y))
         let area = width * height
-        return area > 0 ? ix * iy / area : 0
+        return area > 0 ? intersectionArea(o) / area : 0
     }
 }
 
@@ -89,9 +92,10 @@ public func nonMaximumSuppression(_ boxes: [DetectedBox], iouThreshold: Float, c
     var kept: [DetectedBox] = []
     for b in boxes.sorted(by: { $0.score > $1.score }) {
         if kept.count >= limit { break }
-        if kept.allSatisfy({ $0.iou(b) <= iouThreshold && b.fractionInside($0) <= (containmentThreshold ?? 1) }) {
-            kept.append(b)
+        let separate = kept.allSatisfy { k in
+            k.iou(b) <= iouThreshold && containmentThreshold.map { b.fractionInside(k) <= $0 } ?? true
         }
+        if separate { kept.append(b) }
     }
     return kept
 }
