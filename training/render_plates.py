@@ -604,8 +604,14 @@ def _perspective_coeffs(src, dst):
     return np.linalg.solve(np.array(A, np.float64), np.array(b, np.float64))
 
 
-def capture(plate, rng):
-    """Place plate on a surround, warp, crop, degrade. Returns RGB uint8 array."""
+def capture(plate, rng, info=None):
+    """Place plate on a surround, warp, crop, degrade. Returns RGB uint8 array.
+
+    `info`, a dict, receives what was drawn for this crop (plate height in the camera, blur, night
+    IR, noise, JPEG quality, rotation): synth_breakdown.py buckets accuracy by it. Recording draws
+    nothing from `rng`, so the crops are the same with or without it.
+    """
+    info = {} if info is None else info
     pw, ph = plate.size
     canvas = make_surround(rng, pw, ph)
     W, H = canvas.size
@@ -617,6 +623,7 @@ def capture(plate, rng):
     yaw = rng.uniform(-0.25, 0.25) if rng.random() < 0.6 else 0.0
     pitch = rng.uniform(-0.15, 0.15) if rng.random() < 0.5 else 0.0
     shear = rng.uniform(-0.15, 0.15) if rng.random() < 0.3 else 0.0
+    info["angle"] = math.degrees(ang)
     c = corners.mean(0)
     p = corners - c
     p[:, 0] += shear * p[:, 1]
@@ -643,6 +650,7 @@ def capture(plate, rng):
     cx0, cy0, cx1, cy1 = x0 - ml, y0 - mt, x1 + mr, y1 + mb
     # low resolution: plate height in the camera 12..40 px
     target_ph = rng.uniform(14, 40) if rng.random() < 0.75 else rng.uniform(40, 70)
+    info["plate_h"] = target_ph
     s = target_ph / bh
     out_w = max(8, int(round((cx1 - cx0) * s)))
     out_h = max(6, int(round((cy1 - cy0) * s)))
@@ -662,9 +670,12 @@ def capture(plate, rng):
     r = rng.random()
     sharp = min(1.0, target_ph / 30.0)
     small = target_ph < 20 and RECIPE >= 2
+    info["blur"] = "none"
     if r < 0.3:
+        info["blur"] = "gaussian"
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.1) * sharp))
     elif r < 0.45 and not small:
+        info["blur"] = "motion"
         k = np.zeros((5, 5), np.float32)
         a = rng.uniform(0, math.pi)
         L = rng.uniform(0.5, 2.0) * sharp
@@ -674,7 +685,8 @@ def capture(plate, rng):
         img = img.filter(ImageFilter.Kernel((5, 5), k.flatten().tolist(), float(k.sum())))
     arr = np.asarray(img).astype(np.float32)
     # night IR: grey, strong contrast, dark surroundings
-    if rng.random() < 0.1:
+    info["night_ir"] = bool(rng.random() < 0.1)
+    if info["night_ir"]:
         g = arr.mean(2, keepdims=True)
         g = np.clip((g - 60) * rng.uniform(1.2, 2.0), 0, 255)
         arr = np.repeat(g, 3, 2)
@@ -684,22 +696,27 @@ def capture(plate, rng):
     if rng.random() < 0.3:
         arr = 255 * (arr / 255) ** rng.uniform(0.6, 1.6)
     # sensor noise
-    arr = arr + rng.normal(0, rng.uniform(0, 5 if small else 9), arr.shape)
+    info["noise"] = float(rng.uniform(0, 5 if small else 9))
+    arr = arr + rng.normal(0, info["noise"], arr.shape)
     img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    info["jpeg"] = None
     if rng.random() < 0.6:
         buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=int(rng.integers(40 if small else 25, 90)))
+        info["jpeg"] = int(rng.integers(40 if small else 25, 90))
+        img.save(buf, "JPEG", quality=info["jpeg"])
         buf.seek(0)
         img = Image.open(buf).convert("RGB")
     return np.asarray(img)
 
 
-def render_one(rng):
-    """Returns (rgb crop uint8 [h,w,3], label)."""
+def render_one(rng, info=None):
+    """Returns (rgb crop uint8 [h,w,3], label); `info` (a dict) receives the style and capture draws."""
     style = STYLES[rng.choice(len(STYLES), p=_STYLE_P3 if RECIPE >= 3 else _STYLE_P)][0]
+    if info is not None:
+        info["style"] = style.__name__.removeprefix("plate_")
     plate, label = style(rng)
     plate = add_dirt_light(plate, rng)
-    return capture(plate, rng), label
+    return capture(plate, rng, info), label
 
 
 def to_input_u8(rgb, width=OUT_W):
