@@ -724,16 +724,32 @@ def to_input_u8(rgb, width=OUT_W):
     return np.clip(np.round(resize_bilinear(rgb_to_gray(rgb), out_w=width)), 0, 255).astype(np.uint8)
 
 
-def render_shard(args):
-    global RECIPE
-    out, seed, start, count, RECIPE, width = args
+def draw_shard(seed, start, count, width, infos=None):
+    """The `count` model inputs (uint8 [count, 24, width]) and labels of the shard of set `seed` that
+    starts at crop `start` (under the current RECIPE); `infos`, a list, receives each crop's capture
+    record (render_one's `info`)."""
     rng = np.random.default_rng([seed, start])
     xs = np.empty((count, 24, width), np.uint8)
     labels = []
     for i in range(count):
-        rgb, label = render_one(rng)
+        info = None if infos is None else {}
+        rgb, label = render_one(rng, info)
         xs[i] = to_input_u8(rgb, width)
         labels.append(label)
+        if infos is not None:
+            infos.append(info)
+    return xs, labels
+
+
+def shard_name(prefix, seed, start):
+    """File name of a shard; synth_breakdown.py reads the seed and start back from it."""
+    return f"{prefix}-{seed}-{start:07d}.npz"
+
+
+def render_shard(args):
+    global RECIPE
+    out, seed, start, count, RECIPE, width = args
+    xs, labels = draw_shard(seed, start, count, width)
     tmp = out + ".tmp.npz"
     np.savez(tmp, x=xs, y=np.array(labels))
     os.replace(tmp, out)
@@ -791,7 +807,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     jobs = []
     for start in range(0, a.count, a.shard_size):
-        path = os.path.join(a.out, f"{a.prefix}-{a.seed}-{start:07d}.npz")
+        path = os.path.join(a.out, shard_name(a.prefix, a.seed, start))
         if not os.path.exists(path):
             jobs.append((path, a.seed, start, min(a.shard_size, a.count - start), a.recipe, a.width))
     t0 = time.time()

@@ -2,12 +2,12 @@
 """Splits a synthetic-validation accuracy by what the renderer drew for each crop.
 
     platetop eval /tmp/synth-v4w110 --predictions /tmp/pred.tsv
-    /usr/bin/python3 training/synth_breakdown.py /tmp/pred.tsv --set synth-val-v4w110 --seed 3999 --recipe 4 --width 110
+    /usr/bin/python3 training/synth_breakdown.py /tmp/pred.tsv --set synth-val-v4w110 --recipe 4
 
 `platetop eval` reports one figure for the whole synthetic set. This script re-draws the same crops
-(same seed, recipe and shard layout as render_plates.py used) with their capture record - plate
-height in the camera, blur, night IR, JPEG quality, plate style - checks that every re-drawn crop
-is byte-identical to the cached one the predictions were made on, and prints exact-match accuracy per
+(render_plates.draw_shard, with the seed and first crop each shard's name carries) with their
+capture record - plate height in the camera, blur, night IR, JPEG quality, plate style - checks that
+every re-drawn crop is byte-identical to the cached one the predictions were made on, and prints exact-match accuracy per
 bucket, so the model card can say where the errors are (small, blurred plates, or every plate).
 """
 import argparse
@@ -49,23 +49,22 @@ def buckets(info):
     yield "easy subset (>= 20 px, no blur, no IR, JPEG none or q >= 50)", "yes" if legible else "no"
 
 
-def redraw(cache_set, seed, recipe, shard_size, width):
-    """The capture records of the cached shards, checking each crop is the one cached."""
+def redraw(cache_set, recipe):
+    """The capture records of the cached shards, checking each crop is the one cached. A shard's seed
+    and first crop come from its name (render_plates.shard_name), its width and size from its array."""
     shards = sorted(glob.glob(os.path.join(cache_set, "*.npz")))
     if not shards:
         raise SystemExit(f"synth_breakdown: no shards in {cache_set}")
     rp.RECIPE = recipe
     records = []
-    for k, path in enumerate(shards):
+    for path in shards:
         d = np.load(path)
-        rng = np.random.default_rng([seed, k * shard_size])
-        for i, (x, label) in enumerate(zip(d["x"], d["y"])):
-            info = {}
-            rgb, lab = rp.render_one(rng, info)
-            if lab != str(label) or not np.array_equal(rp.to_input_u8(rgb, width), x):
-                raise SystemExit(f"synth_breakdown: crop {i} of {path} is not the one re-drawn "
-                                 f"(seed, recipe, shard size or width differ)")
-            records.append(info)
+        _, seed, start = os.path.basename(path).removesuffix(".npz").rsplit("-", 2)
+        infos = []
+        xs, labels = rp.draw_shard(int(seed), int(start), len(d["y"]), d["x"].shape[2], infos)
+        if labels != [str(v) for v in d["y"]] or not np.array_equal(xs, d["x"]):
+            raise SystemExit(f"synth_breakdown: {path} is not what recipe {recipe} draws for its seed")
+        records += infos
     return records
 
 
@@ -74,13 +73,10 @@ def main():
     ap.add_argument("predictions", help="TSV from platetop eval --predictions (FILE, TRUTH, READ, CONF)")
     ap.add_argument("--cache", default="/work/cache/platetop")
     ap.add_argument("--set", default="synth-val-v4w110", help="shard folder under --cache")
-    ap.add_argument("--seed", type=int, default=3999)
-    ap.add_argument("--recipe", type=int, default=4)
-    ap.add_argument("--shard-size", type=int, default=1000)
-    ap.add_argument("--width", type=int, default=110)
+    ap.add_argument("--recipe", type=int, default=4, help="the recipe the set was rendered with")
     a = ap.parse_args()
     rows = [line.rstrip("\n").split("\t") for line in open(a.predictions) if line.strip()]
-    records = redraw(os.path.join(a.cache, a.set), a.seed, a.recipe, a.shard_size, a.width)
+    records = redraw(os.path.join(a.cache, a.set), a.recipe)
     if len(rows) != len(records):
         raise SystemExit(f"synth_breakdown: {len(rows)} predictions for {len(records)} cached crops")
     tally = collections.defaultdict(lambda: [0, 0])
