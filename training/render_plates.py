@@ -32,12 +32,19 @@ from preprocess import OUT_W, resize_bilinear, rgb_to_gray  # noqa: E402
 # small raised registration mark (NL). Recipe 4: recipe 3 plus doubled characters in 20 % of the
 # character groups and 30 % tight crops (the plate edge to edge, as in hand-cut crops). Recipe 5:
 # recipe 4 with ten more registration fonts (_PLATE_FONTS_5: DIN 1451 and other plate-like faces).
+# Recipe 6: recipe 5 where a slot that takes letters or digits never draws the letter O (its glyph is
+# the digit 0 in many plate fonts, so such a label cannot be read from the image; real plate systems
+# avoid the pair the same way), doubled characters in 30 % of the groups (a quarter of them tripled,
+# 999AAA67), steep rotations (uniform +-15 deg) for 30 % of the crops instead of 20 %, and more real
+# European furniture: red Belgian text and border, national bands with flag stripes instead of the EU
+# band (H, AL, GB, CH, ...), and a square number sticker at the right (SE).
 # Kept selectable so training/make_model.sh re-renders exactly the shards the shipped model saw.
 RECIPE = 4
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
 ALNUM = DIGITS + LETTERS
+ALNUM_NO_O = DIGITS + LETTERS.replace("O", "")  # recipe 6's letter-or-digit slots
 
 _FONT_DIRS = [
     "/usr/share/fonts/truetype/dejavu",
@@ -130,12 +137,18 @@ def font(path, size):
 # ---------------------------------------------------------------- texts
 
 def _rs(rng, alphabet, n):
+    if RECIPE >= 6 and alphabet == ALNUM:
+        alphabet = ALNUM_NO_O
     s = [alphabet[i] for i in rng.integers(0, len(alphabet), n)]
     # recipe 4: doubled characters (KPHT877, WWGG544) are common on real plates and the hardest
     # case for CTC (the blank between two equal characters must land on one time step)
-    if RECIPE >= 4 and n >= 2 and rng.random() < 0.2:
+    if RECIPE >= 4 and n >= 2 and rng.random() < (0.3 if RECIPE >= 6 else 0.2):
         k = int(rng.integers(1, n))
         s[k] = s[k - 1]
+        if RECIPE >= 6 and n >= 3 and rng.random() < 0.25:  # tripled: 999AAA67
+            k = int(rng.integers(2, n))
+            s[k - 1] = s[k - 2]
+            s[k] = s[k - 1]
     return "".join(s)
 
 
@@ -272,6 +285,34 @@ def _groups_string(groups, sep):
     return sep.join(groups)
 
 
+NATIONAL_CODES = ["H", "AL", "GB", "ENG", "CH", "N", "MNE", "SRB", "UA", "TR", "IS", "BIH", "MD", "FL"]
+_FLAG_COLOURS = [(200, 30, 40), (245, 245, 245), (30, 130, 60), (20, 50, 160), (250, 200, 20),
+                 (20, 20, 20), (110, 160, 220)]
+
+
+def _national_band(img, d, rng, x, bw):
+    """A left band with a national flag (two or three stripes, or a cross) above the country code,
+    as on non-EU plates and older national plates (recipe 6)."""
+    d.rectangle((x, 4, x + bw, PH - 5), fill=_col(rng, (20, 50, 160), 15) if rng.random() < 0.4
+                else _col(rng, (240, 240, 236), 10))
+    cols = [_FLAG_COLOURS[i] for i in rng.choice(len(_FLAG_COLOURS), 3, replace=False)]
+    fy0, fy1 = PH * 0.12, PH * rng.uniform(0.38, 0.5)
+    if rng.random() < 0.7:
+        n = int(rng.integers(2, 4))
+        for k in range(n):
+            d.rectangle((x + 3, fy0 + (fy1 - fy0) * k / n, x + bw - 3, fy0 + (fy1 - fy0) * (k + 1) / n),
+                        fill=_col(rng, cols[k], 15))
+    else:
+        d.rectangle((x + 3, fy0, x + bw - 3, fy1), fill=_col(rng, cols[0], 15))
+        cx, cy = x + bw / 2, (fy0 + fy1) / 2
+        d.rectangle((cx - 2, fy0, cx + 2, fy1), fill=_col(rng, cols[1], 15))
+        d.rectangle((x + 3, cy - 2, x + bw - 3, cy + 2), fill=_col(rng, cols[1], 15))
+    code = NATIONAL_CODES[rng.integers(0, len(NATIONAL_CODES))]
+    draw_text_box(img, (x + 2, PH * 0.55, x + bw - 2, PH * 0.88), code, PLATE_FONTS[0],
+                  _col(rng, (20, 20, 22), 12) if rng.random() < 0.5 else (245, 245, 245), rng,
+                  stretch=False)
+
+
 def plate_eu(rng):
     groups, sep = text_eu(rng)
     label = "".join(groups)
@@ -279,11 +320,17 @@ def plate_eu(rng):
     yellow = rng.random() < 0.25
     bg = _col(rng, (238, 200, 30) if yellow else (240, 240, 236))
     fg = _col(rng, (20, 20, 22), 12)
+    if RECIPE >= 6 and not yellow and rng.random() < 0.1:  # Belgian: red text and border
+        fg = _col(rng, (175, 25, 35), 25)
     img = Image.new("RGB", (w, PH), bg)
     d = ImageDraw.Draw(img)
     rounded_rect(d, (1, 1, w - 2, PH - 2), 8, outline=fg, width=int(rng.integers(2, 5)))
     left = 6
-    if rng.random() < 0.85:
+    if RECIPE >= 6 and rng.random() < 0.15:  # a national band: flag stripes and a code, no stars
+        bw = int(PH * rng.uniform(0.34, 0.5))
+        _national_band(img, d, rng, 4, bw)
+        left = bw + 10
+    elif rng.random() < 0.85:
         bw = int(PH * rng.uniform(0.38, 0.5))
         d.rectangle((4, 4, 4 + bw, PH - 5), fill=_col(rng, (20, 50, 160), 15))
         # star ring
@@ -301,7 +348,14 @@ def plate_eu(rng):
         right = _eu_right_furniture(img, d, rng, w, right)
     if rng.random() < 0.2:  # sticker / seal between groups or at the right
         sx = right - PH * 0.5
-        d.ellipse((sx, PH * 0.25, sx + PH * 0.45, PH * 0.7), fill=_col(rng, (150, 60, 60), 60))
+        if RECIPE >= 6 and rng.random() < 0.5:  # SE: a framed square sticker with a number
+            box = (sx, PH * 0.22, sx + PH * 0.4, PH * 0.72)
+            d.rectangle(box, fill=_col(rng, (235, 235, 235), 20), outline=_col(rng, (190, 40, 40), 50),
+                        width=2)
+            draw_text_box(img, (box[0] + 3, box[1] + 3, box[2] - 3, box[3] - 3), str(rng.integers(0, 10)),
+                          PLATE_FONTS[0], _col(rng, (190, 40, 40), 50), rng, stretch=False)
+        else:
+            d.ellipse((sx, PH * 0.25, sx + PH * 0.45, PH * 0.7), fill=_col(rng, (150, 60, 60), 60))
         right = int(sx - 6)
     fp = plate_font(rng)
     th = rng.uniform(0.62, 0.8) * PH
@@ -619,7 +673,8 @@ def capture(plate, rng, info=None):
     canvas.paste(plate, (ox, oy))
     corners = np.array([[ox, oy], [ox + pw, oy], [ox + pw, oy + ph], [ox, oy + ph]], np.float64)
     # perspective: rotation, yaw/pitch foreshortening, shear
-    ang = math.radians(rng.normal(0, 4) if rng.random() < 0.8 else rng.uniform(-15, 15))
+    ang = math.radians(rng.normal(0, 4) if rng.random() < (0.7 if RECIPE >= 6 else 0.8)
+                       else rng.uniform(-15, 15))
     yaw = rng.uniform(-0.25, 0.25) if rng.random() < 0.6 else 0.0
     pitch = rng.uniform(-0.15, 0.15) if rng.random() < 0.5 else 0.0
     shear = rng.uniform(-0.15, 0.15) if rng.random() < 0.3 else 0.0
@@ -764,7 +819,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--prefix", default="shard")
-    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5], default=4, help="capture recipe (see RECIPE)")
+    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5, 6], default=4, help="capture recipe (see RECIPE)")
     ap.add_argument("--width", type=int, default=OUT_W,
                     help="model input width the crops are resized to (default %(default)s; the crops drawn "
                          "do not depend on it, so --width 110 stores the same plates wider)")
