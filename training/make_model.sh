@@ -13,7 +13,7 @@
 # characters and tight crops, the two commonest misreads on real European plates); phase 6 widens the
 # phase-4 model (training/widen.py) and trains it once more on recipe 4; phase 11 trains that model at
 # 110x24 on recipe-5 + recipe-4 crops (the mean of its last seven evaluated exports); phase 13 trains
-# that once more on recipe-6 + recipe-5 crops and ships its best checkpoint.
+# that once more on recipe-6 + recipe-5 crops and phase 14 continues it on more recipe-6 crops (shipped).
 # The shipped run picked up the seed-2 and seed-3 shards while they were being rendered, so a rerun
 # gives a model of the same recipe, not bit-identical weights. Resumable: rerun after an interruption.
 set -eu
@@ -83,7 +83,7 @@ train110() {
     for s in "$val" "$@"; do ln -sfn "$WORK/$s" "$w/$s"; done
     nice -n 10 "$PY" training/train.py --work "$w" --init "$init" --widths 48,96,192,192 --input-width 110 \
         --threads 2 --precision bf16 --keep-exports --resume --synth-train "$(IFS=,; echo "$*")" --synth-val "$val" \
-        --synth-val-n 2000 --steps "$steps" --lr "$lr" --warmup 300 --eval-every 500 --patience 12 --real-frac 0.3
+        --synth-val-n 2000 --steps "$steps" --lr "$lr" --warmup "${WARMUP:-300}" --eval-every 500 --patience 12 --real-frac 0.3
 }
 W11="$WORK/p11"
 train110 p11 "$W6/latin-best.safetensors" 12000 5e-4 synth-val-v4w110 synth-train-v5w110 synth-train-v4w110
@@ -91,14 +91,20 @@ train110 p11 "$W6/latin-best.safetensors" 12000 5e-4 synth-val-v4w110 synth-trai
     "$W11"/exports/step-9000.safetensors "$W11"/exports/step-9500.safetensors "$W11"/exports/step-10000.safetensors \
     "$W11"/exports/step-10500.safetensors "$W11"/exports/step-11000.safetensors "$W11"/exports/step-11500.safetensors \
     "$W11"/exports/step-12000.safetensors
-# Phase 13 (shipped): the phase-11 model, one more warm-up + cosine, 11,000 steps at lr 4e-4 on recipe-6
+# Phase 13: the phase-11 model, one more warm-up + cosine, 11,000 steps at lr 4e-4 on recipe-6
 # crops (no letter O in letter-or-digit slots, more doubled/tripled characters and steep rotations,
 # national bands, Belgian red text, number stickers) + the recipe-5 crops + 30 % real crops, validated
-# on the recipe-6 set; the shipped file is train.py's own pick, the lowest validation loss (step 11,000).
+# on the recipe-6 set; train.py's own pick, the lowest validation loss (step 11,000).
 # The shipped run picked the recipe-6 shards up while they were rendered (the first 7 minutes).
 $R110 --out "$WORK/synth-val-v6w110" --count 2000 --shard-size 1000 --seed 5999 --prefix val --recipe 6
 $R110 --out "$WORK/synth-train-v6w110" --count 48000 --shard-size 4000 --seed 8 --recipe 6
 train110 p13 "$W11/p11.safetensors" 11000 4e-4 synth-val-v6w110 synth-train-v6w110 synth-train-v5w110
+# Phase 14 (shipped): phase 13 continued, 4,500 steps at lr 2e-4 (200-step warm-up), with 32,000 more
+# recipe-6 crops (seed 9; the shipped run picked them up as a one-process renderer wrote them beside it);
+# again train.py's pick (step 4,500).
+$R110 --out "$WORK/synth-train-v6bw110" --count 32000 --shard-size 4000 --seed 9 --recipe 6
+WARMUP=200 train110 p14 "$WORK/p13/latin-best.safetensors" 4500 2e-4 synth-val-v6w110 \
+    synth-train-v6w110 synth-train-v6bw110 synth-train-v5w110
 mkdir -p models
-cp "$WORK/p13/latin-best.safetensors" models/latin.safetensors
+cp "$WORK/p14/latin-best.safetensors" models/latin.safetensors
 echo "wrote models/latin.safetensors"
