@@ -67,6 +67,17 @@ def load_model(path):
     return m, meta
 
 
+def ctc_alphabet(meta):
+    """The model's class characters and blank index, from its platetop.* metadata."""
+    return json.loads(meta["platetop.alphabet"]), int(meta["platetop.blank_index"])
+
+
+def read_label_rows(path):
+    """(file, plate) rows of a `file,plate` labels CSV, plates upper-cased as platetop eval compares them."""
+    with open(path, newline="") as f:
+        return [(r["file"], r["plate"].strip().upper()) for r in csv.DictReader(f)]
+
+
 def model_input(rgb, meta):
     mean = float(meta.get("platetop.mean", 127.5))
     scale = float(meta.get("platetop.scale", 0.0078125))
@@ -111,10 +122,8 @@ def main():
         ap.error("give DIR or --list with --data")
     torch.set_num_threads(1)
     model, meta = load_model(a.model)
-    alphabet = json.loads(meta["platetop.alphabet"])
-    blank = int(meta["platetop.blank_index"])
-    with open(lst, newline="") as f:
-        rows = [(r["file"], r["plate"].strip().upper()) for r in csv.DictReader(f)]
+    alphabet, blank = ctc_alphabet(meta)
+    rows = read_label_rows(lst)
     dec = decode_ffmpeg if a.decoder == "ffmpeg" else decode_pil
     out = sys.stdout if a.out == "-" else open(a.out, "w")
     out.write("file\texpected\tpredicted\tconfidence\n")

@@ -11,8 +11,6 @@ The Swift engine does not do this; the model card records what it would gain.
 
 import argparse
 import collections
-import csv
-import json
 import os
 import sys
 
@@ -20,7 +18,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eval_py import decode_ctc, decode_pil, load_model, model_input  # noqa: E402
+from eval_py import ctc_alphabet, decode_ctc, decode_pil, load_model, model_input, read_label_rows  # noqa: E402
 
 
 def variants(rgb):
@@ -38,20 +36,20 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     model, meta = load_model(a.model)
-    alphabet = json.loads(meta["platetop.alphabet"])
-    blank = int(meta["platetop.blank_index"])
+    alphabet, blank = ctc_alphabet(meta)
     counts = collections.Counter()
-    for row in csv.DictReader(open(a.list)):
-        xs = [model_input(v, meta) for v in variants(decode_pil(os.path.join(a.data, row["file"])))]
+    for file, plate in read_label_rows(a.list):
+        # one batch of the six variants (the model's context normalisation is per sample)
+        x = np.stack([model_input(v, meta) for v in variants(decode_pil(os.path.join(a.data, file)))])
         with torch.no_grad():
-            reads = [decode_ctc(model(torch.from_numpy(x[None]))[0].numpy(), alphabet, blank) for x in xs]
+            reads = [decode_ctc(lo, alphabet, blank) for lo in model(torch.from_numpy(x)).numpy()]
         score = collections.defaultdict(float)
         for text, conf in reads:
             score[text] += conf
         vote = max(score.items(), key=lambda kv: (kv[1], kv[0] == reads[0][0]))[0]
-        counts["plain"] += reads[0][0] == row["plate"]
-        counts["vote"] += vote == row["plate"]
-        counts["any variant"] += any(t == row["plate"] for t, _ in reads)
+        counts["plain"] += reads[0][0] == plate
+        counts["vote"] += vote == plate
+        counts["any variant"] += any(t == plate for t, _ in reads)
         counts["total"] += 1
     n = counts["total"]
     for k in ("plain", "vote", "any variant"):
