@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lprnet import LPRNet, exported_widths  # noqa: E402
+from lprnet import LPRNet, exported_context_kernel, exported_widths  # noqa: E402
 from safetensors_io import load  # noqa: E402
 
 
@@ -26,7 +26,8 @@ def build(path, seed_pools):
     tensors, meta = load(path)
     classes = len(__import__("json").loads(meta["platetop.alphabet"]))
     widths = exported_widths(tensors)
-    model = LPRNet(classes, in_channels=int(meta["platetop.input_channels"]), widths=widths, per_sample_context=False)
+    model = LPRNet(classes, in_channels=int(meta["platetop.input_channels"]), widths=widths, per_sample_context=False,
+                   context_kernel=exported_context_kernel(tensors))
     state = {k: torch.from_numpy(v.copy()) for k, v in tensors.items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     assert not unexpected and all(k.endswith("num_batches_tracked") for k in missing), (missing, unexpected)

@@ -13,7 +13,9 @@ widths = (c0, b1, b2, head):
   backbone.14  MaxPool3d (1,3,3) stride (4,1,2): keeps channels 0,4,8,... -> ceil(b2/4)
   backbone.16  conv (1,4) ceil(b2/4) -> head         (+ BN 17, ReLU 18)
   backbone.20  conv (13,1) head -> class_num         (+ BN 21, ReLU 22: kept f3)
-  container.0  conv 1x1 (c0 + b1 + b2 + class_num) -> class_num, then mean over H.
+  container.0  conv 1x1 (c0 + b1 + b2 + class_num) -> class_num, then mean over H; with
+               context_kernel k > 1 a (1,k) conv with k//2 zero columns each side, so each time
+               step also weighs the context of its k//2 neighbours on either side (the seed: k = 1).
 
 Input is [N, in_channels, 24, W]; logits are [N, class_num, T], T the last of feature_widths(W) (18 for the seed's
 W = 94). The seed's context pools only fit W = 94; at any other width the f0/f1 context maps are
@@ -48,6 +50,11 @@ def _adaptive_context(f, t):
     which the Swift engine's LPRNetGeometry reproduces)."""
     f = nn.functional.avg_pool2d(f, kernel_size=(5, 1), stride=(5, 1))
     return nn.functional.adaptive_avg_pool2d(f, (f.shape[2], t))
+
+
+def exported_context_kernel(tensors):
+    """The container's kernel width k of an exported LPRNet (1 for the seed's 1x1 container)."""
+    return int(tensors["container.0.weight"].shape[3])
 
 
 def exported_widths(tensors):
@@ -94,8 +101,11 @@ class _ChannelStridePool(nn.Module):
 
 class LPRNet(nn.Module):
     def __init__(self, class_num, in_channels=3, widths=(64, 128, 256, 256), dropout_rate=0.5,
-                 per_sample_context=True):
+                 per_sample_context=True, context_kernel=1):
         super().__init__()
+        if context_kernel < 1 or context_kernel % 2 == 0:
+            raise ValueError(f"context_kernel {context_kernel}: need an odd width >= 1")
+        self.context_kernel = context_kernel
         c0, b1, b2, head = widths
         self.class_num = class_num
         self.in_channels = in_channels
@@ -129,7 +139,8 @@ class LPRNet(nn.Module):
             nn.ReLU(),                                                # 22 -> f3
         )
         self.container = nn.Sequential(
-            nn.Conv2d(c0 + b1 + b2 + class_num, class_num, kernel_size=(1, 1), stride=(1, 1)),
+            nn.Conv2d(c0 + b1 + b2 + class_num, class_num, kernel_size=(1, context_kernel), stride=(1, 1),
+                      padding=(0, context_kernel // 2)),
         )
 
     def forward(self, x):
@@ -158,13 +169,21 @@ class LPRNet(nn.Module):
 
     def load_exported(self, tensors):
         """Copies the tensors of an exported model (safetensors_io.load) into this one; the file holds
-        every state-dict entry but num_batches_tracked. Raises ValueError on a missing or misshapen one."""
+        every state-dict entry but num_batches_tracked. Raises ValueError on a missing or misshapen one.
+        A 1x1 container loads into a wider context kernel as its centre column (the other columns
+        zero), so the widened model starts out reading exactly what the file reads."""
         sd = self.state_dict()
         for k in sd:
             if k.endswith("num_batches_tracked"):
                 continue
             if k not in tensors:
                 raise ValueError(f"{k} is missing")
+            if (k == "container.0.weight" and self.context_kernel > 1
+                    and tuple(tensors[k].shape) == tuple(sd[k].shape[:3]) + (1,)):
+                w = torch.zeros_like(sd[k])
+                w[:, :, :, self.context_kernel // 2] = torch.from_numpy(tensors[k][:, :, :, 0].copy())
+                sd[k] = w
+                continue
             if tuple(tensors[k].shape) != tuple(sd[k].shape):
                 raise ValueError(f"{k} has shape {tuple(tensors[k].shape)}, expected {tuple(sd[k].shape)}")
             sd[k] = torch.from_numpy(tensors[k].copy())

@@ -72,21 +72,22 @@ R110="nice -n 10 $PY training/render_plates.py --procs $PROCS --width 110"
 $R110 --out "$WORK/synth-val-v4w110" --count 2000 --shard-size 1000 --seed 3999 --prefix val --recipe 4
 $R110 --out "$WORK/synth-train-v5w110" --count 64000 --shard-size 4000 --seed 6 --recipe 5
 $R110 --out "$WORK/synth-train-v4w110" --count 64000 --shard-size 4000 --seed 4 --recipe 4
-# train110 DIR INIT STEPS LR WARMUP VAL TRAIN...: one bf16 warm-up + cosine at 110x24 (widths 48/96/192/192) in
-# $WORK/DIR from the model INIT, on the shard folders TRAIN... + 30 % real crops, validated on VAL (shard
-# folders under $WORK, linked into DIR), every evaluated step exported.
+# train110 DIR INIT STEPS LR WARMUP KERNEL VAL TRAIN...: one bf16 warm-up + cosine at 110x24 (widths
+# 48/96/192/192, container KERNEL time steps wide) in $WORK/DIR from the model INIT, on the shard folders
+# TRAIN... + 30 % real crops, validated on VAL (shard folders under $WORK, linked into DIR), every
+# evaluated step exported.
 train110() {
-    local w="$WORK/$1" init=$2 steps=$3 lr=$4 warmup=$5 val=$6
-    shift 6
+    local w="$WORK/$1" init=$2 steps=$3 lr=$4 warmup=$5 kernel=$6 val=$7
+    shift 7
     mkdir -p "$w"
     local s
     for s in "$val" "$@"; do ln -sfn "$WORK/$s" "$w/$s"; done
     nice -n 10 "$PY" training/train.py --work "$w" --init "$init" --widths 48,96,192,192 --input-width 110 \
-        --threads 2 --precision bf16 --keep-exports --resume --synth-train "$(IFS=,; echo "$*")" --synth-val "$val" \
-        --synth-val-n 2000 --steps "$steps" --lr "$lr" --warmup "$warmup" --eval-every 500 --patience 12 --real-frac 0.3
+        --context-kernel "$kernel" --threads 2 --precision bf16 --keep-exports --resume \
+        --synth-train "$(IFS=,; echo "$*")" --synth-val "$val" --synth-val-n 2000 --steps "$steps" --lr "$lr" --warmup "$warmup" --eval-every 500 --patience 12 --real-frac 0.3
 }
 W11="$WORK/p11"
-train110 p11 "$W6/latin-best.safetensors" 12000 5e-4 300 synth-val-v4w110 synth-train-v5w110 synth-train-v4w110
+train110 p11 "$W6/latin-best.safetensors" 12000 5e-4 300 1 synth-val-v4w110 synth-train-v5w110 synth-train-v4w110
 "$PY" training/average.py "$W11/p11.safetensors" \
     "$W11"/exports/step-9000.safetensors "$W11"/exports/step-9500.safetensors "$W11"/exports/step-10000.safetensors \
     "$W11"/exports/step-10500.safetensors "$W11"/exports/step-11000.safetensors "$W11"/exports/step-11500.safetensors \
@@ -98,13 +99,20 @@ train110 p11 "$W6/latin-best.safetensors" 12000 5e-4 300 synth-val-v4w110 synth-
 # The shipped run picked the recipe-6 shards up while they were rendered (the first 7 minutes).
 $R110 --out "$WORK/synth-val-v6w110" --count 2000 --shard-size 1000 --seed 5999 --prefix val --recipe 6
 $R110 --out "$WORK/synth-train-v6w110" --count 48000 --shard-size 4000 --seed 8 --recipe 6
-train110 p13 "$W11/p11.safetensors" 11000 4e-4 300 synth-val-v6w110 synth-train-v6w110 synth-train-v5w110
-# Phase 14 (shipped): phase 13 continued, 4,500 steps at lr 2e-4 (200-step warm-up), with 32,000 more
+train110 p13 "$W11/p11.safetensors" 11000 4e-4 300 1 synth-val-v6w110 synth-train-v6w110 synth-train-v5w110
+# Phase 14: phase 13 continued, 4,500 steps at lr 2e-4 (200-step warm-up), with 32,000 more
 # recipe-6 crops (seed 9; the shipped run picked them up as a one-process renderer wrote them beside it);
 # again train.py's pick (step 4,500).
 $R110 --out "$WORK/synth-train-v6bw110" --count 32000 --shard-size 4000 --seed 9 --recipe 6
-train110 p14 "$WORK/p13/latin-best.safetensors" 4500 2e-4 200 synth-val-v6w110 \
+train110 p14 "$WORK/p13/latin-best.safetensors" 4500 2e-4 200 1 synth-val-v6w110 \
     synth-train-v6w110 synth-train-v6bw110 synth-train-v5w110
+# Phase 15 (shipped): the phase-14 model with its 1x1 container widened to 11 time steps (the new taps
+# start at zero, so it starts out reading what phase 14 read), one 300-step warm-up + cosine at lr 3e-4
+# over 12,000 steps on the three recipe-6 sets (48,000 more crops, seed 10) + the recipe-5 crops;
+# train.py's pick (lowest validation loss, the last step).
+$R110 --out "$WORK/synth-train-v6cw110" --count 48000 --shard-size 4000 --seed 10 --recipe 6
+train110 p15 "$WORK/p14/latin-best.safetensors" 12000 3e-4 300 11 synth-val-v6w110 \
+    synth-train-v6w110 synth-train-v6bw110 synth-train-v6cw110 synth-train-v5w110
 mkdir -p models
-cp "$WORK/p14/latin-best.safetensors" models/latin.safetensors
+cp "$WORK/p15/latin-best.safetensors" models/latin.safetensors
 echo "wrote models/latin.safetensors"

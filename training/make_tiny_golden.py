@@ -2,9 +2,9 @@
 """Writes a tiny randomly initialised LPRNet-family model plus golden inputs/logits, for
 platetop's Swift engine tests (no shared data needed).
 
-Usage: /usr/bin/python3 training/make_tiny_golden.py OUT_DIR [WIDTH]
+Usage: /usr/bin/python3 training/make_tiny_golden.py OUT_DIR [WIDTH [CONTEXT_KERNEL]]
 Writes OUT_DIR/tiny.safetensors (gray, widths (8,16,24,12), 11 classes, blank 10, input WIDTH x 24,
-default 94), inputs.f32 float32 [3, 1, 24, WIDTH] and logits.f32 float32 [3, 11, T] (T = 18 at 94,
+default 94; container kernel width CONTEXT_KERNEL, default 1), inputs.f32 float32 [3, 1, 24, WIDTH] and logits.f32 float32 [3, 11, T] (T = 18 at 94,
 the last of lprnet.feature_widths) computed at batch 3 with per-sample context normalisation. Exit code 3 when
 torch is unavailable.
 """
@@ -25,12 +25,14 @@ from safetensors_io import export_lprnet  # noqa: E402
 def main():
     out = sys.argv[1]
     width = int(sys.argv[2]) if len(sys.argv) > 2 else 94
+    context_kernel = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     if not supported_width(width):
         sys.exit(f"make_tiny_golden: width {width} is not an LPRNet input width")
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(1234)
     alphabet = list("0123456789") + ["-"]
-    model = LPRNet(class_num=len(alphabet), in_channels=1, widths=(8, 16, 24, 12), per_sample_context=True)
+    model = LPRNet(class_num=len(alphabet), in_channels=1, widths=(8, 16, 24, 12), per_sample_context=True,
+                   context_kernel=context_kernel)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):

@@ -196,6 +196,10 @@ def main():
                          "a CPU with AVX512-BF16); validation always runs in float32")
     ap.add_argument("--widths", default=",".join(map(str, WIDTHS)),
                     help="LPRNet widths c0,b1,b2,head (default %(default)s; the Swift engine reads any)")
+    ap.add_argument("--context-kernel", type=int, default=1,
+                    help="width k of the container conv over the CTC time steps (default 1, the seed's "
+                         "1x1; an odd k > 1 lets each step weigh the context of k//2 neighbours on either "
+                         "side; --init with a 1x1 container starts it as the centre column)")
     ap.add_argument("--input-width", type=int, default=INPUT_WIDTH,
                     help="model input width (default %(default)s, the seed's; wider inputs give more CTC "
                          "time steps, e.g. 110 -> 22; the shards must be rendered at it, "
@@ -224,6 +228,8 @@ def main():
     widths = tuple(int(v) for v in a.widths.split(","))
     if len(widths) != 4 or min(widths) < 4:
         raise SystemExit(f"--widths {a.widths}: four positive widths c0,b1,b2,head")
+    if a.context_kernel < 1 or a.context_kernel % 2 == 0:
+        raise SystemExit(f"--context-kernel {a.context_kernel}: need an odd width >= 1")
     if not supported_width(a.input_width):
         raise SystemExit(f"--input-width {a.input_width}: not an LPRNet input width the engine runs "
                          "(94, or wider with an even f2 map, such as 98, 102, 106, 110, 118)")
@@ -262,7 +268,7 @@ def main():
         f"precision {a.precision}", logf)
 
     model = LPRNet(len(ALPHABET), in_channels=1, widths=widths, dropout_rate=0.2,
-                   per_sample_context=True).to(a.device)
+                   per_sample_context=True, context_kernel=a.context_kernel).to(a.device)
     bf16 = a.precision == "bf16"
     if bf16:
         model = model.to(memory_format=torch.channels_last)
@@ -331,7 +337,8 @@ def main():
             vloss = 0.5 * (sl + bl)
             elapsed = elapsed0 + time.time() - t_start
             improved = vloss < best
-            desc = (f"platetop latin LPRNet widths {widths}, grey {a.input_width}x24; trained on synthetic "
+            ctx = f", context kernel {a.context_kernel}" if a.context_kernel > 1 else ""
+            desc = (f"platetop latin LPRNet widths {widths}{ctx}, grey {a.input_width}x24; trained on synthetic "
                     f"plates (render_plates.py, {len(sy)} crops) + real BR train split "
                     f"({len(br_tr_y)} crops, openalpr train-detector br, AGPL-3.0); step {step}; "
                     f"val exact synth {sa:.3f} BR {ba:.3f}; exported "

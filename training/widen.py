@@ -27,7 +27,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from lprnet import LPRNet, exported_widths  # noqa: E402
+from lprnet import LPRNet, exported_context_kernel, exported_widths  # noqa: E402
 from safetensors_io import export_lprnet, load  # noqa: E402
 
 NEW_BN_SCALE = 0.1
@@ -56,7 +56,8 @@ def layer_axes():
 
 def widen(old_tensors, old_widths, new_widths, class_num, in_channels, seed=0):
     torch.manual_seed(seed)
-    model = LPRNet(class_num, in_channels=in_channels, widths=new_widths)
+    model = LPRNet(class_num, in_channels=in_channels, widths=new_widths,
+                   context_kernel=exported_context_kernel(old_tensors))
     fresh = model.state_dict()  # PyTorch's default initialisation, for the new output channels
     old_sp = channel_spaces(old_widths, class_num, in_channels)
     new_sp = channel_spaces(new_widths, class_num, in_channels)
@@ -85,7 +86,8 @@ def widen(old_tensors, old_widths, new_widths, class_num, in_channels, seed=0):
         b = fresh[f"{prefix}.bias"].clone()
         b[:oo] = torch.from_numpy(old_tensors[f"{prefix}.bias"])
         out[f"{prefix}.weight"], out[f"{prefix}.bias"] = w, b
-    # Container: columns are the concatenated contexts f0 (c0), f1 (b1), f2 (b2), f3 (cls).
+    # Container: columns are the concatenated contexts f0 (c0), f1 (b1), f2 (b2), f3 (cls), each with
+    # the container's time-step taps (one for the seed's 1x1).
     ow = torch.from_numpy(old_tensors["container.0.weight"])
     w = torch.zeros(fresh["container.0.weight"].shape)
     o_at, n_at = 0, 0

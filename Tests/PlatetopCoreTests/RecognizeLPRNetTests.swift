@@ -9,12 +9,13 @@ struct RecognizeLPRNetTests {
     /// A tiny random model of the family (gray, widths 8/16/24/12, 11 classes) exported by
     /// training/make_tiny_golden.py with golden logits at batch 3 (per-image context), at the seed's
     /// input width and at wider ones (98: 19 time steps, 110: 22), whose f0/f1 context pools use
-    /// adaptive column windows.
-    @Test(.enabled(if: torchPresent), arguments: [(94, 18), (98, 19), (110, 22)])
-    func tinyGoldenMatchesPyTorch(width: Int, timeSteps: Int) throws {
+    /// adaptive column windows; and with a container 3 or 5 steps wide (`context_kernel`), whose
+    /// edge steps see zero padding.
+    @Test(.enabled(if: torchPresent), arguments: [(94, 18, 1), (98, 19, 1), (110, 22, 1), (94, 18, 3), (110, 22, 5)])
+    func tinyGoldenMatchesPyTorch(width: Int, timeSteps: Int, contextKernel: Int) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-tiny-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        guard let run = RecognizeFixtures.runPython(["training/make_tiny_golden.py", dir, String(width)]), run.status == 0 else {
+        guard let run = RecognizeFixtures.runPython(["training/make_tiny_golden.py", dir, String(width), String(contextKernel)]), run.status == 0 else {
             print("skipping tinyGoldenMatchesPyTorch: /usr/bin/python3 with torch unavailable")
             return
         }
@@ -23,7 +24,7 @@ struct RecognizeLPRNetTests {
         #expect(r.info.classCount == 11 && r.info.blankIndex == 10)
         #expect(r.info.colorOrder == .gray && r.info.name == "tiny-golden")
         #expect(r.info.patterns == ["^[0-9]{4}$"])
-        #expect(r.info.inputWidth == width && r.info.timeSteps == timeSteps)
+        #expect(r.info.inputWidth == width && r.info.timeSteps == timeSteps && r.info.contextKernel == contextKernel)
         #expect(r.info.parameterCount == Int(run.output.trimmingCharacters(in: .whitespacesAndNewlines)))
         let input = try #require(RecognizeFixtures.readFloats(dir + "/inputs.f32"))
         let golden = try #require(RecognizeFixtures.readFloats(dir + "/logits.f32"))

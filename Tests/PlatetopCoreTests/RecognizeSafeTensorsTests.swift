@@ -121,6 +121,13 @@ struct RecognizeSafeTensorsTests {
         let j = nan.firstIndex { $0.name == "container.0.bias" }!
         nan[j].values[0] = .nan
         #expect(modelError(nan, meta) == "tensor 'container.0.bias': non-finite values")
+        // The container may be several time steps wide, but only an odd width keeps t steps.
+        let c = t.firstIndex { $0.name == "container.0.weight" }!
+        var even = t, wide = t
+        even[c] = (even[c].name, [5, 25, 1, 4], [Float](repeating: 0.1, count: 5 * 25 * 4))
+        #expect(modelError(even, meta) == "tensor 'container.0.weight': context kernel width 4 unsupported (need odd, 1 to 63)")
+        wide[c] = (wide[c].name, [5, 25, 1, 3], [Float](repeating: 0.1, count: 5 * 25 * 3))
+        #expect(modelError(wide, meta) == nil)
     }
 
     /// Thousands of mutated/truncated model files: each must load or throw a ModelFileError,

@@ -24,6 +24,9 @@ public struct ModelInfo: Sendable, Equatable {
     public var widths: [Int]
     /// CTC time steps of the output (18 for the 94-wide input, 22 for 110).
     public var timeSteps: Int
+    /// Width of the container conv over the time steps: 1 for the seed's 1x1 container; an odd
+    /// `k > 1` lets each step weigh the context of `k / 2` neighbours on either side.
+    public var contextKernel: Int = 1
     public var classCount: Int { alphabet.count }
 }
 
@@ -136,7 +139,13 @@ public struct LPRNetModel: Sendable {
         let conv16 = try reader.conv("backbone.16", inC: (b2 + 3) / 4, kh: 1, kw: 4, padH: 0, padW: 0, bn: "backbone.17")
         let head = conv16.outC
         let conv20 = try reader.conv("backbone.20", inC: head, kh: 13, kw: 1, padH: 0, padW: 0, bn: "backbone.21", outC: classes)
-        let container = try reader.conv("container.0", inC: c0 + b1 + b2 + classes, kh: 1, kw: 1, padH: 0, padW: 0, bn: nil, outC: classes)
+        // The container's kernel width is the file's (1 for the seed); odd, zero-padded to keep t steps.
+        let contextKernel = file.tensors["container.0.weight"].flatMap { $0.shape.count == 4 ? $0.shape[3] : nil } ?? 1
+        guard contextKernel % 2 == 1, contextKernel <= 63 else {
+            throw ModelFileError("tensor 'container.0.weight': context kernel width \(contextKernel) unsupported (need odd, 1 to 63)")
+        }
+        let container = try reader.conv("container.0", inC: c0 + b1 + b2 + classes, kh: 1, kw: contextKernel, padH: 0,
+                                        padW: contextKernel / 2, bn: nil, outC: classes)
         if let extra = reader.unused.sorted().first {
             throw ModelFileError("tensor '\(extra)': unexpected in an lprnet model")
         }
@@ -157,7 +166,7 @@ public struct LPRNetModel: Sendable {
             name: meta["platetop.name"] ?? "unnamed", description: meta["platetop.description"] ?? "",
             alphabet: alphabet, blankIndex: blank, inputWidth: width, inputHeight: height, inputChannels: channels,
             colorOrder: order, mean: mean, scale: scale, patterns: patterns, parameterCount: params,
-            macsPerImage: macs, widths: [c0, b1, b2, head], timeSteps: geometry.t)
+            macsPerImage: macs, widths: [c0, b1, b2, head], timeSteps: geometry.t, contextKernel: contextKernel)
     }
 }
 

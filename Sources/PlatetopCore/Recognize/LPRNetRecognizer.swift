@@ -229,7 +229,7 @@ final class LPRNetWorkspace: @unchecked Sendable {
                        model.block1.conv2.k * hw1, model.block1.conv3.k * hw1,
                        model.block2.conv2.k * hw2, model.block2.conv3.k * hw2,
                        model.block3.conv2.k * hw2, model.block3.conv3.k * hw2,
-                       model.conv16.k * hw4, model.conv20.k * hw5].max()!
+                       model.conv16.k * hw4, model.conv20.k * hw5, model.container.k * g.t].max()!
         col = alloc(n * colSize)
         f0 = alloc(n * c0 * hw0)
         p0 = alloc(n * c0 * hw1)
@@ -285,13 +285,20 @@ final class LPRNetWorkspace: @unchecked Sendable {
         // conv (13,1) -> f3, 4 x 18
         convVertical(m.conv20, x: hB, batch: n, h: g.h4, w: g.t, into: f3, relu: true)
 
-        // Global context, already averaged over H (the container is linear and 1x1, so
-        // mean_H(container(x)) == container(mean_H(x))): ctx is [ctxC][n][18].
+        // Global context, already averaged over H (the container is linear and 1 row high, so
+        // mean_H(container(x)) == container(mean_H(x))): ctx is [ctxC][n][t].
         context(f0, channels: c0, batch: n, h: g.h0, w: g.w0, pool: contextPools[0], rowOffset: 0)
         context(f1, channels: b1, batch: n, h: g.h1, w: g.w1, pool: contextPools[1], rowOffset: c0)
         context(f2, channels: b2, batch: n, h: g.h2, w: g.w2, pool: contextPools[2], rowOffset: c0 + b1)
         context(f3, channels: classes, batch: n, h: g.h5, w: g.t, pool: contextPools[3], rowOffset: c0 + b1 + b2)
-        conv(m.container, col: ctx, cols: n * g.t, into: out, relu: false)
+        if m.container.kw == 1 {
+            conv(m.container, col: ctx, cols: n * g.t, into: out, relu: false)
+        } else {
+            // A (1,k) container over the time steps: each image's ctx row is a 1 x t map.
+            im2col(ctx, channels: ctxC, channelStride: n * g.t, imageStride: g.t, batch: n, h: 1, w: g.t,
+                   kh: 1, kw: m.container.kw, padH: 0, padW: m.container.padW, into: col)
+            conv(m.container, col: col, cols: n * g.t, into: out, relu: false)
+        }
         // [classes][n][18] -> [n][classes][18]
         for c in 0..<classes {
             for i in 0..<n {
