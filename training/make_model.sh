@@ -13,7 +13,8 @@
 # characters and tight crops, the two commonest misreads on real European plates); phase 6 widens the
 # phase-4 model (training/widen.py) and trains it once more on recipe 4; phase 11 trains that model at
 # 110x24 on recipe-5 + recipe-4 crops (the mean of its last seven evaluated exports); phase 13 trains
-# that once more on recipe-6 + recipe-5 crops and phase 14 continues it on more recipe-6 crops (shipped).
+# that once more on recipe-6 + recipe-5 crops, phase 14 continues it on more recipe-6 crops, and phase 15
+# widens its container to 11 time steps and trains it on more recipe-6 crops (shipped).
 # The shipped run picked up the seed-2 and seed-3 shards while they were being rendered, so a rerun
 # gives a model of the same recipe, not bit-identical weights. Resumable: rerun after an interruption.
 set -eu
@@ -84,7 +85,8 @@ train110() {
     for s in "$val" "$@"; do ln -sfn "$WORK/$s" "$w/$s"; done
     nice -n 10 "$PY" training/train.py --work "$w" --init "$init" --widths 48,96,192,192 --input-width 110 \
         --context-kernel "$kernel" --threads 2 --precision bf16 --keep-exports --resume \
-        --synth-train "$(IFS=,; echo "$*")" --synth-val "$val" --synth-val-n 2000 --steps "$steps" --lr "$lr" --warmup "$warmup" --eval-every 500 --patience 12 --real-frac 0.3
+        --synth-train "$(IFS=,; echo "$*")" --synth-val "$val" --synth-val-n 2000 --steps "$steps" --lr "$lr" \
+        --warmup "$warmup" --eval-every 500 --patience 12 --real-frac 0.3
 }
 W11="$WORK/p11"
 train110 p11 "$W6/latin-best.safetensors" 12000 5e-4 300 1 synth-val-v4w110 synth-train-v5w110 synth-train-v4w110

@@ -8,12 +8,8 @@ import Testing
        .enabled(if: CLI.ready && CLI.latinModelPresent, "needs models/latin.safetensors, the built platetop and ffmpeg"))
 struct LatinModelTests {
     static let demo = CLI.packageRoot + "/streams/demo.mp4"
-    /// /usr/bin/python3 imports torch and PIL (the training tools' needs); when it does, a failing
-    /// training tool fails the test instead of skipping it.
-    static let torchPresent: Bool = {
-        guard let r = try? CLI.Child("/usr/bin/python3", ["-c", "import torch, PIL"]).finish(timeout: 60) else { return false }
-        return r.status == 0 && !r.signalled && !r.timedOut
-    }()
+    /// /usr/bin/python3 imports what eval_py.py and widen.py need.
+    static let torchPresent = CLI.pythonImports("torch, PIL")
 
     /// `expected_plates` of streams/demo.toml (a one-line TOML string array).
     static func expectedPlates() throws -> [String] {

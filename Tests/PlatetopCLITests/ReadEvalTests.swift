@@ -161,13 +161,12 @@ struct SeedEndToEnd {
     func seedEval() throws {
         let files = ["seed.safetensors", "reference.tsv"]
         if !files.allSatisfy({ FileManager.default.fileExists(atPath: Self.reference + "/" + $0) }) {
-            do {
-                _ = try CLI.tool("/usr/bin/python3", [CLI.packageRoot + "/training/seed_reference.py", Self.data, Self.reference],
-                                 timeout: 600)
-            } catch {
-                print("skipping seedEval: seed_reference.py failed (python3-torch / cv2 missing?): \(error)")
+            guard CLI.pythonImports("torch, cv2") else {
+                print("skipping seedEval: /usr/bin/python3 with torch and cv2 unavailable")
                 return
             }
+            _ = try CLI.tool("/usr/bin/python3", [CLI.packageRoot + "/training/seed_reference.py", Self.data, Self.reference],
+                             timeout: 600)
         }
         let dir = try CLI.makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -144,6 +144,13 @@ enum CLI {
         init(_ d: String) { description = d }
     }
 
+    /// Whether /usr/bin/python3 imports `modules` ("torch, PIL"). Tests that run a training tool skip
+    /// only when it does not, so a tool that fails where its modules are present fails the test.
+    static func pythonImports(_ modules: String) -> Bool {
+        guard let r = try? Child("/usr/bin/python3", ["-c", "import " + modules]).finish(timeout: 60) else { return false }
+        return r.status == 0 && !r.signalled && !r.timedOut
+    }
+
     /// Runs a tool (ffmpeg/ffprobe) to the end; throws on a non-zero exit.
     @discardableResult
     static func tool(_ executable: String, _ arguments: [String], timeout: Double = 60) throws -> String {

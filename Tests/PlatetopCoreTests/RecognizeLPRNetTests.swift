@@ -15,10 +15,13 @@ struct RecognizeLPRNetTests {
     func tinyGoldenMatchesPyTorch(width: Int, timeSteps: Int, contextKernel: Int) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-tiny-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        guard let run = RecognizeFixtures.runPython(["training/make_tiny_golden.py", dir, String(width), String(contextKernel)]), run.status == 0 else {
+        // make_tiny_golden.py exits 3 when torch is missing; any other failure fails the test.
+        guard let run = RecognizeFixtures.runPython(["training/make_tiny_golden.py", dir, String(width), String(contextKernel)]),
+              run.status != 3 else {
             print("skipping tinyGoldenMatchesPyTorch: /usr/bin/python3 with torch unavailable")
             return
         }
+        try #require(run.status == 0, "make_tiny_golden.py failed: \(run.output.suffix(300))")
         let r = try LPRNetRecognizer(modelPath: dir + "/tiny.safetensors", maxBatch: 2)
         #expect(r.info.widths == [8, 16, 24, 12])
         #expect(r.info.classCount == 11 && r.info.blankIndex == 10)
@@ -136,20 +139,23 @@ struct RecognizeLPRNetTests {
 
     static let referenceDir = "/tmp/platetop-seed"
 
-    /// Makes /tmp/platetop-seed with training/seed_reference.py when missing; nil with a reason when impossible.
-    static func seedReference() -> String? {
+    /// Makes /tmp/platetop-seed with training/seed_reference.py when missing; a reason to skip when
+    /// /usr/bin/python3 lacks torch or cv2, and a test failure when the script fails without that excuse.
+    static func seedReference() throws -> String? {
         let files = ["seed.safetensors", "reference.tsv", "inputs.f32", "logits.f32"]
         if files.allSatisfy({ FileManager.default.fileExists(atPath: referenceDir + "/" + $0) }) { return nil }
-        guard let run = RecognizeFixtures.runPython(["training/seed_reference.py", RecognizeFixtures.seedDataDir, referenceDir]) else {
-            return "/usr/bin/python3 missing"
+        guard let imports = RecognizeFixtures.runPython(["-c", "import torch, cv2"]), imports.status == 0 else {
+            return "/usr/bin/python3 with torch and cv2 unavailable"
         }
-        return run.status == 0 ? nil : "seed_reference.py failed (torch/cv2 missing?): \(run.output.suffix(300))"
+        let run = try #require(RecognizeFixtures.runPython(["training/seed_reference.py", RecognizeFixtures.seedDataDir, referenceDir]))
+        try #require(run.status == 0, "seed_reference.py failed: \(run.output.suffix(300))")
+        return nil
     }
 
     /// All 1000 seed test crops, from the exact float inputs PyTorch saw: every string equals
     /// PyTorch's, logits within 1e-3, and 894 match their labels.
     @Test(.enabled(if: RecognizeFixtures.seedDataPresent)) func seedParityWithPyTorch() throws {
-        if let reason = Self.seedReference() {
+        if let reason = try Self.seedReference() {
             print("skipping seedParityWithPyTorch: \(reason)")
             return
         }
