@@ -30,6 +30,39 @@ import Testing
         #expect(t.emittedEvents == 1)
     }
 
+    /// The demo clip's case: a plate sliding into a fixed ROI reads as a confident fragment for a frame or
+    /// two (`HZG040`, three edits from the plate), then as the whole plate. The fragment opens its own
+    /// event; it is dropped at close because the plate's event opened in the same box right after it.
+    @Test func aFragmentReplacedInTheSameBoxIsDropped() {
+        func run(fragment: [(String, Float)], gap: Double, plateReads: Int,
+                 configuration: PlateTracker.Configuration = .init()) -> (texts: [String], discarded: Int) {
+            var t = PlateTracker(configuration: configuration)
+            var events = feed(&t, fragment, start: 8.6, step: 0.04)
+            let plateStart = 8.6 + Double(fragment.count - 1) * 0.04 + gap
+            events += feed(&t, repeated("HZG3846", 0.95, plateReads), start: plateStart, step: 0.04)
+            events += t.finish()
+            return (events.map(\.text), t.discardedEvents)
+        }
+        let fragment: [(String, Float)] = [("HZG500", 0.02), ("HZG040", 0.56)]
+        let folded = run(fragment: fragment, gap: 0.04, plateReads: 20)
+        #expect(folded.texts == ["HZG3846"])
+        #expect(folded.discarded == 1)
+        // The same reads as separate vehicles: a gap longer than motionSeconds, a fragment of three
+        // reads, a successor of only two, or the rule turned off.
+        #expect(run(fragment: fragment, gap: 0.6, plateReads: 20).texts == ["HZG040", "HZG3846"])
+        #expect(run(fragment: fragment + [("HZG040", 0.6)], gap: 0.04, plateReads: 20).texts == ["HZG040", "HZG3846"])
+        #expect(run(fragment: fragment, gap: 0.04, plateReads: 2).texts == ["HZG040", "HZG3846"])
+        #expect(run(fragment: fragment, gap: 0.04, plateReads: 20,
+                    configuration: .init(fragmentMaxSightings: 0)).texts == ["HZG040", "HZG3846"])
+        // A successor in another place does not make the first read a fragment.
+        var t = PlateTracker()
+        var events = feed(&t, fragment, start: 8.6, step: 0.04)
+        events += feed(&t, repeated("HZG3846", 0.95, 20), start: 8.68, step: 0.04,
+                       box: PixelRect(x: 100, y: 100, width: 320, height: 120))
+        events += t.finish()
+        #expect(events.map(\.text) == ["HZG040", "HZG3846"])
+    }
+
     @Test func eventClosesOnlyAfterTheWindowOfStreamTime() {
         var t = PlateTracker()
         _ = feed(&t, repeated("ABC1234", 0.9, 10), start: 0)          // last read at 0.9

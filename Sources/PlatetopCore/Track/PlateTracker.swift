@@ -17,6 +17,11 @@ import Foundation
 /// - **Confidence floor.** Reads below `minConfidence` vote like any other, and may open a tentative
 ///   event, but an event closes into a `PlateEvent` only if at least one read reached `minConfidence`
 ///   and it has `minSightings` reads; otherwise it is dropped and counted in `discardedEvents`.
+/// - **Fragments.** An event of at most `fragmentMaxSightings` reads is dropped at close (counted in
+///   `discardedEvents`) when, at most `motionSeconds` after its last read, an event with more reads than
+///   `fragmentMaxSightings` opened in the same place (its first box overlaps the fragment's last box with
+///   IoU ≥ `minIoU`): the partial reads of a plate sliding into a fixed ROI, or into a detector's box,
+///   before the whole plate reads, whose text is too far from the plate's to join it.
 /// - **Repeats.** At close, the event's final text is compared with the events this stream emitted
 ///   earlier. If one of them is within `repeatMaxEditDistance` edits and the new event's first read came
 ///   less than `repeatMemorySeconds` after that event's *last* sighting, the new event is a re-sighting:
@@ -41,6 +46,9 @@ public struct PlateTracker: Sendable {
         public var minConfidence: Float = 0.5
         /// Fewest reads an event needs to be emitted.
         public var minSightings: Int = 1
+        /// Events with at most this many reads are dropped when a longer event replaces them in the same
+        /// place within `motionSeconds` (see the type's rules); 0 turns this off.
+        public var fragmentMaxSightings: Int = 2
         /// Most edits between a read and an open event's vote for the read to join it.
         public var maxEditDistance: Int = 2
         /// Least box IoU for a read to join an open event.
@@ -61,7 +69,7 @@ public struct PlateTracker: Sendable {
 
         public init(eventWindowSeconds: Double = 2, repeatMemorySeconds: Double = 60, repeatMaxEditDistance: Int = 1,
                     minConfidence: Float = 0.5, minSightings: Int = 1, maxEditDistance: Int = 2, minIoU: Double = 0.3,
-                    motionSeconds: Double = 0.5, motionReach: Double = 1.0,
+                    motionSeconds: Double = 0.5, motionReach: Double = 1.0, fragmentMaxSightings: Int = 2,
                     maxReadsPerEvent: Int = 256, formatRules: FormatRules = .none, watchlist: Watchlist = .empty) {
             self.eventWindowSeconds = eventWindowSeconds
             self.repeatMemorySeconds = repeatMemorySeconds
@@ -72,6 +80,7 @@ public struct PlateTracker: Sendable {
             self.minIoU = minIoU
             self.motionSeconds = motionSeconds
             self.motionReach = motionReach
+            self.fragmentMaxSightings = max(0, fragmentMaxSightings)
             self.maxReadsPerEvent = max(1, maxReadsPerEvent)
             self.formatRules = formatRules
             self.watchlist = watchlist
@@ -236,11 +245,23 @@ public struct PlateTracker: Sendable {
 
     // MARK: - Closing
 
+    /// Whether `event` is a few reads of a plate that one of `others` goes on to read in the same place.
+    private func isFragment(_ event: OpenEvent, replacedBy others: [OpenEvent]) -> Bool {
+        let limit = configuration.fragmentMaxSightings
+        guard event.sightings <= limit else { return false }
+        return others.contains { other in
+            other.key != event.key && other.sightings > limit
+                && other.firstPts > event.lastPts && other.firstPts - event.lastPts <= configuration.motionSeconds
+                && other.firstBox.iou(event.lastBox) >= configuration.minIoU
+        }
+    }
+
     private mutating func close(_ events: [OpenEvent], in state: inout StreamState, stream: String) -> [PlateEvent] {
         var out: [PlateEvent] = []
         for event in events.sorted(by: { ($0.lastPts, $0.key) < ($1.lastPts, $1.key) }) {
             let vote = event.currentVote
-            guard event.confirmed, event.sightings >= configuration.minSightings, !vote.text.isEmpty else {
+            guard event.confirmed, event.sightings >= configuration.minSightings, !vote.text.isEmpty,
+                  !isFragment(event, replacedBy: events + state.open) else {
                 discardedEvents += 1
                 continue
             }
@@ -312,6 +333,7 @@ private struct OpenEvent: Sendable {
     var lastFrame: Int
     var firstSeen: Date
     var lastSeen: Date
+    var firstBox: PixelRect
     var lastBox: PixelRect
     var vote: PlateVote.Result
     var voteIsFresh = true
@@ -323,7 +345,7 @@ private struct OpenEvent: Sendable {
         firstPts = obs.ptsSeconds; lastPts = obs.ptsSeconds
         firstFrame = obs.frameIndex; lastFrame = obs.frameIndex
         firstSeen = obs.wallTime; lastSeen = obs.wallTime
-        lastBox = obs.box
+        firstBox = obs.box; lastBox = obs.box
         vote = PlateVote.vote([])
         add(obs, configuration: configuration)
     }
@@ -337,7 +359,9 @@ private struct OpenEvent: Sendable {
         if obs.ptsSeconds >= lastPts {
             lastPts = obs.ptsSeconds; lastFrame = obs.frameIndex; lastSeen = obs.wallTime; lastBox = obs.box
         }
-        if obs.ptsSeconds < firstPts { firstPts = obs.ptsSeconds; firstFrame = obs.frameIndex; firstSeen = obs.wallTime }
+        if obs.ptsSeconds < firstPts {
+            firstPts = obs.ptsSeconds; firstFrame = obs.frameIndex; firstSeen = obs.wallTime; firstBox = obs.box
+        }
         let old = tally[read.text]
         tally[read.text] = VoteCandidate(text: read.text, votes: (old?.votes ?? 0) + 1,
                                          totalConfidence: (old?.totalConfidence ?? 0) + Double(read.confidence))
