@@ -54,6 +54,12 @@ import Testing
         #expect(run(fragment: fragment, gap: 0.04, plateReads: 2).texts == ["HZG040", "HZG3846"])
         #expect(run(fragment: fragment, gap: 0.04, plateReads: 20,
                     configuration: .init(fragmentMaxSightings: 0)).texts == ["HZG040", "HZG3846"])
+        // A successor whose reads all stay below minConfidence is never logged, so the fragment is.
+        var weak = PlateTracker()
+        var weakEvents = feed(&weak, fragment, start: 8.6, step: 0.04)
+        weakEvents += feed(&weak, repeated("HZG3846", 0.3, 20), start: 8.68, step: 0.04)
+        weakEvents += weak.finish()
+        #expect(weakEvents.map(\.text) == ["HZG040"])
         // A successor in another place does not make the first read a fragment.
         var t = PlateTracker()
         var events = feed(&t, fragment, start: 8.6, step: 0.04)

@@ -18,10 +18,11 @@ import Foundation
 ///   event, but an event closes into a `PlateEvent` only if at least one read reached `minConfidence`
 ///   and it has `minSightings` reads; otherwise it is dropped and counted in `discardedEvents`.
 /// - **Fragments.** An event of at most `fragmentMaxSightings` reads is dropped at close (counted in
-///   `discardedEvents`) when, at most `motionSeconds` after its last read, an event with more reads than
-///   `fragmentMaxSightings` opened in the same place (its first box overlaps the fragment's last box with
-///   IoU ≥ `minIoU`): the partial reads of a plate sliding into a fixed ROI, or into a detector's box,
-///   before the whole plate reads, whose text is too far from the plate's to join it.
+///   `discardedEvents`) when, at most `motionSeconds` after its last read, an event opened in the same
+///   place (its first box overlaps the fragment's last box with IoU ≥ `minIoU`) that has more reads than
+///   `fragmentMaxSightings` and passes the confidence floor itself: the partial reads of a plate sliding
+///   into a fixed ROI, or into a detector's box, before the whole plate reads, whose text is too far
+///   from the plate's to join it.
 /// - **Repeats.** At close, the event's final text is compared with the events this stream emitted
 ///   earlier. If one of them is within `repeatMaxEditDistance` edits and the new event's first read came
 ///   less than `repeatMemorySeconds` after that event's *last* sighting, the new event is a re-sighting:
@@ -251,6 +252,7 @@ public struct PlateTracker: Sendable {
         guard event.sightings <= limit else { return false }
         return others.contains { other in
             other.key != event.key && other.sightings > limit
+                && other.confirmed && other.sightings >= configuration.minSightings
                 && other.firstPts > event.lastPts && other.firstPts - event.lastPts <= configuration.motionSeconds
                 && other.firstBox.iou(event.lastBox) >= configuration.minIoU
         }
