@@ -128,8 +128,7 @@ struct Bench: ParsableCommand {
                 input[i] = Float(Int(s >> 40) % 2001 - 1000) / 1000
             }
         }
-        let context = info.contextKernel > 1 ? ", context kernel \(info.contextKernel)" : ""
-        print("model: \(info.name) (\(info.widths.map(String.init).joined(separator: "/"))\(context), \(info.classCount) classes, "
+        print("model: \(info.name) (\(info.layoutDescription), \(info.classCount) classes, "
               + "\(info.parameterCount) parameters, \(String(format: "%.1f", Double(info.macsPerImage) / 1e6)) M MACs/plate)")
         if let peak = Self.fmaPeak() {
             print(String(format: "cpu: %@; AVX2 FMA peak estimate %.1f GFLOP/s per core (%.0f MHz x 2 FMA pipes x 8 fp32 lanes x 2 flops; assumes 2x256-bit FMA units, base clock)", peak.name, peak.gflops, peak.mhz))

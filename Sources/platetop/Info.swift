@@ -20,8 +20,7 @@ struct Info: ParsableCommand {
         Output.line("  description: \(i.description)")
         Output.line("  input: \(i.inputWidth)x\(i.inputHeight)x\(i.inputChannels) \(i.colorOrder.rawValue), (x - \(i.mean)) * \(i.scale), \(i.timeSteps) CTC steps")
         Output.line("  classes: \(i.classCount) (blank \(i.blankIndex)): \(i.alphabet.joined())")
-        let context = i.contextKernel > 1 ? ", context kernel \(i.contextKernel)" : ""
-        Output.line("  widths: \(i.widths.map(String.init).joined(separator: "/"))\(context), parameters: \(i.parameterCount), MACs per plate: \(i.macsPerImage)")
+        Output.line("  widths: \(i.layoutDescription), parameters: \(i.parameterCount), MACs per plate: \(i.macsPerImage)")
         if !i.patterns.isEmpty { Output.line("  patterns: \(i.patterns.joined(separator: "  "))") }
         try describeDetector()
         Output.line("themes: \(ThemeLoader.searchDirectories(executablePath: CommandLine.arguments[0]).joined(separator: ":"))")

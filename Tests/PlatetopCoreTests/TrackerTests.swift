@@ -34,12 +34,14 @@ import Testing
     /// two (`HZG040`, three edits from the plate), then as the whole plate. The fragment opens its own
     /// event; it is dropped at close because the plate's event opened in the same box right after it.
     @Test func aFragmentReplacedInTheSameBoxIsDropped() {
-        func run(fragment: [(String, Float)], gap: Double, plateReads: Int,
+        func run(fragment: [(String, Float)], gap: Double, plateReads: Int, plateConfidence: Float = 0.95,
+                 plateBox: PixelRect = roiBox,
                  configuration: PlateTracker.Configuration = .init()) -> (texts: [String], discarded: Int) {
             var t = PlateTracker(configuration: configuration)
             var events = feed(&t, fragment, start: 8.6, step: 0.04)
             let plateStart = 8.6 + Double(fragment.count - 1) * 0.04 + gap
-            events += feed(&t, repeated("HZG3846", 0.95, plateReads), start: plateStart, step: 0.04)
+            events += feed(&t, repeated("HZG3846", plateConfidence, plateReads), start: plateStart, step: 0.04,
+                           box: plateBox)
             events += t.finish()
             return (events.map(\.text), t.discardedEvents)
         }
@@ -55,18 +57,10 @@ import Testing
         #expect(run(fragment: fragment, gap: 0.04, plateReads: 20,
                     configuration: .init(fragmentMaxSightings: 0)).texts == ["HZG040", "HZG3846"])
         // A successor whose reads all stay below minConfidence is never logged, so the fragment is.
-        var weak = PlateTracker()
-        var weakEvents = feed(&weak, fragment, start: 8.6, step: 0.04)
-        weakEvents += feed(&weak, repeated("HZG3846", 0.3, 20), start: 8.68, step: 0.04)
-        weakEvents += weak.finish()
-        #expect(weakEvents.map(\.text) == ["HZG040"])
+        #expect(run(fragment: fragment, gap: 0.04, plateReads: 20, plateConfidence: 0.3).texts == ["HZG040"])
         // A successor in another place does not make the first read a fragment.
-        var t = PlateTracker()
-        var events = feed(&t, fragment, start: 8.6, step: 0.04)
-        events += feed(&t, repeated("HZG3846", 0.95, 20), start: 8.68, step: 0.04,
-                       box: PixelRect(x: 100, y: 100, width: 320, height: 120))
-        events += t.finish()
-        #expect(events.map(\.text) == ["HZG040", "HZG3846"])
+        #expect(run(fragment: fragment, gap: 0.04, plateReads: 20,
+                    plateBox: PixelRect(x: 100, y: 100, width: 320, height: 120)).texts == ["HZG040", "HZG3846"])
     }
 
     @Test func eventClosesOnlyAfterTheWindowOfStreamTime() {

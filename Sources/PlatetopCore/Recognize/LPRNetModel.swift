@@ -28,6 +28,11 @@ public struct ModelInfo: Sendable, Equatable {
     /// `k > 1` lets each step weigh the context of `k / 2` neighbours on either side.
     public var contextKernel: Int = 1
     public var classCount: Int { alphabet.count }
+    /// The widths joined by "/", plus ", context kernel K" for a container wider than 1x1
+    /// ("48/96/192/192, context kernel 11"), as `platetop info` and `bench` print them.
+    public var layoutDescription: String {
+        widths.map(String.init).joined(separator: "/") + (contextKernel > 1 ? ", context kernel \(contextKernel)" : "")
+    }
 }
 
 /// A convolution with batch norm folded in: `weight` is `[outC][inC * kh * kw]` (im2col row order

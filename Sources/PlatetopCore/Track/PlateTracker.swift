@@ -260,10 +260,11 @@ public struct PlateTracker: Sendable {
 
     private mutating func close(_ events: [OpenEvent], in state: inout StreamState, stream: String) -> [PlateEvent] {
         var out: [PlateEvent] = []
+        let successors = events + state.open
         for event in events.sorted(by: { ($0.lastPts, $0.key) < ($1.lastPts, $1.key) }) {
             let vote = event.currentVote
             guard event.confirmed, event.sightings >= configuration.minSightings, !vote.text.isEmpty,
-                  !isFragment(event, replacedBy: events + state.open) else {
+                  !isFragment(event, replacedBy: successors) else {
                 discardedEvents += 1
                 continue
             }
