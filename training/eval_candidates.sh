@@ -1,0 +1,47 @@
+#!/bin/sh
+# Reads candidate recognizers with the Swift engine (`platetop eval`) on every set the model card
+# reports, one line per model: BR validation, BR validation with `--pattern`, the real European test
+# set, and (where their folders exist) the recipe-6 and recipe-4 synthetic validation sets and the
+# detector's end-to-end frames.
+#
+#   training/eval_candidates.sh MODEL.safetensors [MODEL ...]
+#
+# Environment: PLATETOP (default .build/debug/platetop, built if missing), SHARED (../shared/data),
+# WORK (/work/cache/platetop: eval-synth-v6w110/ and eval-synth-v4w110/ written by
+# export_synth_val.py), E2E (/work/cache/platetop-det/test/e2e.csv), SYNTH=0 / E2E_RUN=0 skip those sets.
+set -eu
+cd "$(dirname "$0")/.."
+[ $# -ge 1 ] || { echo "usage: $0 MODEL.safetensors [MODEL ...]" >&2; exit 2; }
+P=${PLATETOP:-.build/debug/platetop}
+SHARED=${SHARED:-../shared/data}
+WORK=${WORK:-/work/cache/platetop}
+E2E=${E2E:-/work/cache/platetop-det/test/e2e.csv}
+[ -x "$P" ] || swift build --product platetop >&2
+[ -d "$SHARED/br-plates" ] || { echo "error: $SHARED/br-plates not found" >&2; exit 1; }
+
+# The `C/T` of eval's last line (`accuracy: C/T (P%)`), or `?` when eval printed none (its error
+# went to stderr).
+score() {
+    r=$("$P" eval "$@" | tail -n 1 | sed -n 's/^accuracy: \([0-9]*\/[0-9]*\).*/\1/p')
+    echo "${r:-?}"
+}
+
+# A set whose data is absent prints `-`.
+printf 'model\tBR val\tBR val --pattern\tEuropean\trecipe 6\trecipe 4\tend to end\n'
+for m in "$@"; do
+    [ -f "$m" ] || { echo "error: $m not found" >&2; exit 1; }
+    br=$(score training/splits/br_val.csv --images "$SHARED/br-plates" --model "$m")
+    brp=$(score training/splits/br_val.csv --images "$SHARED/br-plates" --model "$m" --pattern '[A-Z]{3}[0-9]{4}')
+    eu=-; s6=-; s4=-; e2e=-
+    if [ -d "$SHARED/eu-plates" ]; then
+        eu=$(score training/splits/eu_test.csv --images "$SHARED/eu-plates" --no-detector --model "$m")
+    fi
+    if [ "${SYNTH:-1}" != 0 ]; then
+        [ -d "$WORK/eval-synth-v6w110" ] && s6=$(score "$WORK/eval-synth-v6w110" --model "$m")
+        [ -d "$WORK/eval-synth-v4w110" ] && s4=$(score "$WORK/eval-synth-v4w110" --model "$m")
+    fi
+    if [ "${E2E_RUN:-1}" != 0 ] && [ -f "$E2E" ]; then
+        e2e=$(score "$E2E" --model "$m")
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$br" "$brp" "$eu" "$s6" "$s4" "$e2e"
+done
