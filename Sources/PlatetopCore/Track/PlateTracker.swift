@@ -246,13 +246,17 @@ public struct PlateTracker: Sendable {
 
     // MARK: - Closing
 
+    /// The confidence floor: a read at `minConfidence` and `minSightings` reads.
+    private func passesFloor(_ event: OpenEvent) -> Bool {
+        event.confirmed && event.sightings >= configuration.minSightings
+    }
+
     /// Whether `event` is a few reads of a plate that one of `others` goes on to read in the same place.
     private func isFragment(_ event: OpenEvent, replacedBy others: [OpenEvent]) -> Bool {
         let limit = configuration.fragmentMaxSightings
         guard event.sightings <= limit else { return false }
         return others.contains { other in
-            other.key != event.key && other.sightings > limit
-                && other.confirmed && other.sightings >= configuration.minSightings
+            other.key != event.key && other.sightings > limit && passesFloor(other)
                 && other.firstPts > event.lastPts && other.firstPts - event.lastPts <= configuration.motionSeconds
                 && other.firstBox.iou(event.lastBox) >= configuration.minIoU
         }
@@ -263,7 +267,7 @@ public struct PlateTracker: Sendable {
         let successors = events + state.open
         for event in events.sorted(by: { ($0.lastPts, $0.key) < ($1.lastPts, $1.key) }) {
             let vote = event.currentVote
-            guard event.confirmed, event.sightings >= configuration.minSightings, !vote.text.isEmpty,
+            guard passesFloor(event), !vote.text.isEmpty,
                   !isFragment(event, replacedBy: successors) else {
                 discardedEvents += 1
                 continue
