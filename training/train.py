@@ -17,6 +17,7 @@ import glob
 import io
 import math
 import os
+import re
 import sys
 import time
 
@@ -102,6 +103,62 @@ def augment_real(rgb, rng, width=INPUT_WIDTH):
     return resize_bilinear(rgb_to_gray(np.asarray(img)), out_w=width)
 
 
+SPLICE_FORMAT = re.compile(r"[A-Z]{3}[0-9]{4}")
+
+
+def splice_cuts(model, imgs, labels, width, device="cpu"):
+    """Per real crop, where its letter group ends: the fraction of the crop's width halfway between
+    the CTC peaks of its last letter and first digit, as `model` reads the un-augmented crop; None
+    for crops whose label is not `AAA9999` or that the model misreads (no trustworthy alignment)."""
+    x = torch.from_numpy(np.stack([(resize_bilinear(rgb_to_gray(im), out_w=width) - MEAN) * SCALE
+                                   for im in imgs])[:, None].astype(np.float32))
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        best = torch.cat([model(x[i:i + 256].to(device)).float().cpu()
+                          for i in range(0, len(x), 256)]).argmax(1).numpy()
+    model.train(was_training)
+    t_steps = best.shape[1]
+    cuts = []
+    for row, label in zip(best, labels):
+        runs, prev = [], -1
+        for t, k in enumerate(row):
+            if k != BLANK and k != prev:
+                runs.append((ALPHABET[k], [t]))
+            elif k != BLANK:
+                runs[-1][1].append(t)
+            prev = k
+        if not SPLICE_FORMAT.fullmatch(label) or "".join(c for c, _ in runs) != label:
+            cuts.append(None)
+            continue
+        # the separator gap between the groups is wide, so a cut there never halves a character
+        # (cuts between two letters or two digits did, often enough to poison the label)
+        mid = (np.mean(runs[2][1]) + np.mean(runs[3][1])) / 2
+        cuts.append(float((mid + 0.5) / t_steps))
+    return cuts
+
+
+def splice_real(imgs, labels, cuts, rng):
+    """A new real-looking `AAA9999` plate: one crop's letter group beside another crop's digit
+    group (each cut where `splice_cuts` put its separator), the right part scaled to the left
+    part's height and given its per-channel mean and spread. Returns (rgb uint8, label)."""
+    ok = [i for i, c in enumerate(cuts) if c is not None]
+    a, b = (ok[i] for i in rng.integers(0, len(ok), 2))
+    left, right = imgs[a], imgs[b]
+    xa = max(1, int(round(cuts[a] * left.shape[1])))
+    h = left.shape[0]
+    w = max(2, int(round(right.shape[1] * h / right.shape[0])))
+    right = np.asarray(Image.fromarray(right).resize((w, h), Image.BILINEAR))
+    xb = min(w - 1, int(round(cuts[b] * w)))
+    lp = left[:, :xa].astype(np.float32)
+    rp = right[:, xb:].astype(np.float32)
+    mu_l, sd_l = lp.reshape(-1, 3).mean(0), lp.reshape(-1, 3).std(0) + 1
+    mu_r, sd_r = rp.reshape(-1, 3).mean(0), rp.reshape(-1, 3).std(0) + 1
+    rp = (rp - mu_r) / sd_r * sd_l + mu_l
+    out = np.clip(np.concatenate([lp, rp], 1), 0, 255).astype(np.uint8)
+    return out, labels[a][:3] + labels[b][3:]
+
+
 def encode(labels):
     targets, lengths = [], []
     for s in labels:
@@ -133,17 +190,24 @@ def ctc_loss(logits, labels):
     return F.ctc_loss(lp, t.to(d), il.to(d), tl.to(d), blank=BLANK, reduction="mean", zero_infinity=True)
 
 
-def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width):
+def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0):
     """One training batch: `n_syn` random synthetic crops (`sx` uint8 [N,24,width], labels `sy`), then
-    `n_real` random real crops augmented by augment_real; returns (normalised float [n,1,24,width]
-    tensor, labels)."""
+    `n_real` random real crops augmented by augment_real, a `splice` share of them two crops joined
+    by splice_real (with `cuts` from splice_cuts); returns (normalised float [n,1,24,width] tensor,
+    labels)."""
     si = rng.integers(0, len(sy), n_syn)
     xb = [sx[si].astype(np.float32)]
     labels = [sy[i] for i in si]
     if n_real:
-        ri = rng.integers(0, len(real_labels), n_real)
-        xb.append(np.stack([augment_real(real_imgs[i], rng, width) for i in ri]))
-        labels += [real_labels[i] for i in ri]
+        real = []
+        for i in rng.integers(0, len(real_labels), n_real):
+            if cuts is not None and rng.random() < splice:
+                rgb, label = splice_real(real_imgs, real_labels, cuts, rng)
+            else:
+                rgb, label = real_imgs[i], real_labels[i]
+            real.append(augment_real(rgb, rng, width))
+            labels.append(label)
+        xb.append(np.stack(real))
     return torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]), labels
 
 
@@ -182,6 +246,10 @@ def main():
                     help="stop (with a checkpoint) at this step although the schedule runs to --steps")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--real-frac", type=float, default=0.2)
+    ap.add_argument("--real-splice", type=float, default=0.0,
+                    help="share of the real crops per batch that are two BR train crops joined at the "
+                         "separator (one's letters, another's digits; cut where the model being "
+                         "trained, as it starts, places the gap), for plates the real set lacks")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--wd", type=float, default=1e-2)
     ap.add_argument("--warmup", type=int, default=300)
@@ -309,13 +377,21 @@ def main():
 
     n_real = int(round(a.batch * a.real_frac))
     n_syn = a.batch - n_real
+    cuts = None
+    if a.real_splice > 0:
+        cuts = splice_cuts(model, br_tr_imgs, br_tr_y, a.input_width, a.device)
+        n_cut = sum(c is not None for c in cuts)
+        if n_cut < 2:
+            raise SystemExit(f"--real-splice: the model aligns {n_cut} BR train crops; train without it first")
+        log(f"real splices: {n_cut} of {len(cuts)} BR train crops aligned, {a.real_splice:.0%} of real crops", logf)
     model.train()
     run_loss, run_n, t_last = 0.0, 0, time.time()
     end = min(a.steps, a.stop_at) if a.stop_at else a.steps
     while step < end:
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
-        xb, labels = training_batch(rng, sx, sy, n_syn, br_tr_imgs, br_tr_y, n_real, a.input_width)
+        xb, labels = training_batch(rng, sx, sy, n_syn, br_tr_imgs, br_tr_y, n_real, a.input_width,
+                                    cuts, a.real_splice)
         loss = batch_loss(model, xb.to(a.device), labels, bf16)
         opt.zero_grad()
         if torch.isfinite(loss):

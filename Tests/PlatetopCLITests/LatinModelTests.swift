@@ -157,6 +157,38 @@ struct LatinModelTests {
         let differing = zip(before, after).filter { $0 != $1 }
         #expect(before.count == after.count && differing.isEmpty, "\(differing.prefix(3))")
     }
+
+    /// `train.py --real-splice` joins one BR train crop's letters to another's digits: the splices
+    /// `training/splice_preview.py` writes carry labels made of a train plate's letters and another's
+    /// digits, and the Swift engine reads them as labelled (the models read 92-96 of 100; a cut in
+    /// the wrong place or a label put together wrongly reads far fewer).
+    @Test("real-crop splices read as their labels", .enabled(if: brDataPresent))
+    func realSplicesReadAsLabelled() throws {
+        guard Self.torchPresent else {
+            print("skipping realSplicesReadAsLabelled: /usr/bin/python3 with torch and PIL unavailable")
+            return
+        }
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try CLI.tool("/usr/bin/python3", [
+            CLI.packageRoot + "/training/splice_preview.py", CLI.latinModel, dir, "--count", "40",
+            "--br-data", brData], timeout: 120)
+        let train = try String(contentsOfFile: CLI.packageRoot + "/training/splits/br_train.csv", encoding: .utf8)
+            .split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.map(String.init) }
+        let letters = Set(train.map { String($0.prefix(3)) }), digits = Set(train.map { String($0.dropFirst(3)) })
+        let rows = try String(contentsOfFile: dir + "/labels.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(rows.count == 40)
+        for row in rows {
+            let plate = String(row.split(separator: ",").last ?? "")
+            #expect(plate.count == 7 && letters.contains(String(plate.prefix(3))) && digits.contains(String(plate.dropFirst(3))),
+                    "\(row)")
+        }
+        let r = try CLI.platetop(["eval", dir], timeout: 120)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let last = r.stdoutLines.last ?? ""
+        let correct = Int(last.dropFirst("accuracy: ".count).prefix { $0.isNumber }) ?? -1
+        #expect(last.hasPrefix("accuracy: ") && last.contains("/40 (") && correct >= 34, "\(last)")
+    }
 }
 
 /// Real European plates the model never trained on: 117 crops of ../shared/data/eu-plates (which has

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Writes the real-crop splices `train.py --real-splice` trains on, as images a person or
+`platetop eval` can read: one BR train crop's letters beside another's digits, cut where MODEL's CTC
+peaks place the separator (train.splice_cuts / train.splice_real), before augmentation.
+
+  splice_preview.py MODEL.safetensors OUT_DIR [--count 40] [--seed 0]
+      OUT_DIR gets splice-N.png and labels.csv (`file,plate`), so `platetop eval OUT_DIR` reads them.
+"""
+import argparse
+import csv
+import os
+import sys
+
+import numpy as np
+import torch
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from eval_py import load_model  # noqa: E402
+from train import read_split, splice_cuts, splice_real  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("out")
+    ap.add_argument("--count", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--br-data", default=os.path.join(HERE, "..", "..", "shared", "data", "br-plates"))
+    ap.add_argument("--split", default=os.path.join(HERE, "splits", "br_train.csv"))
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    model, meta = load_model(a.model)
+    imgs, labels = read_split(a.split, a.br_data)
+    cuts = splice_cuts(model, imgs, labels, int(meta.get("platetop.input_width", 94)))
+    if sum(c is not None for c in cuts) < 2:
+        raise SystemExit(f"{a.model} aligns fewer than two crops of {a.split}")
+    rng = np.random.default_rng(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "labels.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["file", "plate"])
+        for i in range(a.count):
+            rgb, label = splice_real(imgs, labels, cuts, rng)
+            name = f"splice-{i}.png"
+            Image.fromarray(rgb).save(os.path.join(a.out, name))
+            w.writerow([name, label])
+    print(f"wrote {a.count} splices of {sum(c is not None for c in cuts)} aligned crops to {a.out}")
+
+
+if __name__ == "__main__":
+    main()
