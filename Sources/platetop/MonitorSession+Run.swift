@@ -143,6 +143,22 @@ extension MonitorSession {
         return try finish(exitCode: exitCode)
     }
 
+    /// Closes the events still open on streams whose pipeline has ended (its worker finished, so the
+    /// tracker is ours): the last vehicle of a replay held with `--hold` reaches the log and the history
+    /// when the footage ends, not only when the user quits. Main thread; once per stream.
+    private func closeEndedStreams() {
+        for r in runners where !r.closedAtEnd {
+            switch r.pipeline.state {
+            case .ended, .failed:
+                guard r.pipeline.wait(timeoutSeconds: 0) else { continue }
+                r.closedAtEnd = true
+                submit(r.tracker.finish(), runner: r)
+            default:
+                continue
+            }
+        }
+    }
+
     private var allEnded: Bool {
         runners.allSatisfy { r in
             switch r.pipeline.state {
@@ -167,7 +183,10 @@ extension MonitorSession {
         do {
             reason = try loop.run(themes: themes, snapshot: { self.snapshot(selected: selected) }, apply: { effect in
                 self.apply(effect, selected: &selected)
-            }, shouldStop: { !self.settings.holdAtEnd && self.allEnded })
+            }, shouldStop: {
+                self.closeEndedStreams()
+                return !self.settings.holdAtEnd && self.allEnded
+            })
         } catch {
             throw RuntimeFailure(String(describing: error))
         }

@@ -31,6 +31,8 @@ final class MonitorSession: @unchecked Sendable {
         let pipeline: Pipeline
         let region: RegionBox
         var tracker: PlateTracker
+        /// The tracker's open events were closed when the pipeline ended (main thread only).
+        var closedAtEnd = false
         let log: DetectionLog?
         let modelName: String
         /// Latest values for the dashboard.

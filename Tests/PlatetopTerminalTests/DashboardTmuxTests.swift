@@ -264,6 +264,35 @@ struct DashboardTmuxTests {
         Self.expectSaneTerminal(screen)
     }
 
+    /// With --hold, the end of the file closes the last vehicle's event at once: while the dashboard
+    /// still shows ENDED, the history lists all six demo plates and the detection log on disk holds
+    /// their six events in order (before, the last one waited for q).
+    @Test(.enabled(if: TerminalFixtures.latinModelPresent, "models/latin.safetensors is absent"))
+    func heldReplayClosesTheLastEventAtTheEnd() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-hold-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let logPath = dir + "/events.jsonl"
+        let t = try TmuxSession([F.binary!, "replay", "streams/demo.mp4", "--hold", "--no-drop", "--log", logPath])
+        defer { t.close() }
+        let plates = F.expectedPlates
+        #expect(plates.count == 6)
+        let screen = try t.waitFor("ENDED with the six demo plates in the history", timeout: 120) { s in
+            Self.header(s).contains("ENDED") && s.contains("History 6")
+                && plates.allSatisfy { p in s.components(separatedBy: "\n").contains { $0.contains(p) && $0.contains("%") } }
+        }
+        #expect(screen.contains("History 6"))
+        // Still held (no q yet): the log already has every event.
+        let logged = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }.compactMap { $0["text"] as? String }
+        #expect(logged == plates, "log \(logged)")
+        #expect(Self.header(t.capture()).contains("ENDED"), "the dashboard is still open")
+        t.type("q")
+        #expect(try t.waitForExit() == 0)
+    }
+
     // MARK: 5. Theme, threshold, ROI keys
 
     @Test func themeThresholdAndROIKeys() throws {
