@@ -131,8 +131,8 @@ def splice_cuts(model, imgs, labels, width, device="cpu"):
         if not SPLICE_FORMAT.fullmatch(label) or "".join(c for c, _ in runs) != label:
             cuts.append(None)
             continue
-        # the separator gap between the groups is wide, so a cut there never halves a character
-        # (cuts between two letters or two digits did, often enough to poison the label)
+        # the separator gap between the groups is wide, so a cut there seldom clips a character
+        # (cuts between two letters or two digits halved one often enough to poison the label)
         mid = (np.mean(runs[2][1]) + np.mean(runs[3][1])) / 2
         cuts.append(float((mid + 0.5) / t_steps))
     return cuts
