@@ -147,24 +147,19 @@ extension MonitorSession {
     /// tracker is ours): the last vehicle of a replay held with `--hold` reaches the log and the history
     /// when the footage ends, not only when the user quits. Main thread; once per stream.
     private func closeEndedStreams() {
-        for r in runners where !r.closedAtEnd {
-            switch r.pipeline.state {
-            case .ended, .failed:
-                guard r.pipeline.wait(timeoutSeconds: 0) else { continue }
-                r.closedAtEnd = true
-                submit(r.tracker.finish(), runner: r)
-            default:
-                continue
-            }
+        for r in runners where !r.closedAtEnd && Self.hasEnded(r) {
+            r.closedAtEnd = true
+            submit(r.tracker.finish(), runner: r)
         }
     }
 
-    private var allEnded: Bool {
-        runners.allSatisfy { r in
-            switch r.pipeline.state {
-            case .ended, .failed: return r.pipeline.wait(timeoutSeconds: 0)
-            default: return false
-            }
+    private var allEnded: Bool { runners.allSatisfy(Self.hasEnded) }
+
+    /// The stream ended or failed and its pipeline's worker has finished (nothing else touches its tracker).
+    private static func hasEnded(_ r: StreamRunner) -> Bool {
+        switch r.pipeline.state {
+        case .ended, .failed: return r.pipeline.wait(timeoutSeconds: 0)
+        default: return false
         }
     }
 
