@@ -63,6 +63,46 @@ import Testing
                     plateBox: PixelRect(x: 100, y: 100, width: 320, height: 120)).texts == ["HZG040", "HZG3846"])
     }
 
+    /// The mirror case, seen once on the demo clip with dropped frames: as a plate slides out of the ROI,
+    /// one confident read of its remains (`DTVAD75`, too far from `RTX4D72` to join) opens an event right
+    /// after the plate's last read. It is dropped, whether the plate's event closed before it or with it.
+    @Test func aFragmentLeftBehindInTheSameBoxIsDropped() {
+        func run(tail: [(String, Float)], gap: Double, plateReads: Int, plateConfidence: Float = 0.95,
+                 tailBox: PixelRect = roiBox, closePlateFirst: Bool = false,
+                 configuration: PlateTracker.Configuration = .init()) -> (texts: [String], discarded: Int) {
+            var t = PlateTracker(configuration: configuration)
+            var events = feed(&t, repeated("RTX4D72", plateConfidence, plateReads), start: 3, step: 0.04)
+            let tailStart = 3 + Double(plateReads - 1) * 0.04 + gap
+            events += feed(&t, tail, start: tailStart, step: 0.04, box: tailBox)
+            if closePlateFirst {
+                // Only the plate's event has expired here; the tail's closes later, on its own.
+                events += t.advance(toPts: 3 + Double(plateReads - 1) * 0.04 + 2.01)
+                #expect(events.map(\.text) == ["RTX4D72"] && t.openEvents.count == 1)
+            }
+            events += t.advance(toPts: tailStart + 10)
+            events += t.finish()
+            return (events.map(\.text), t.discardedEvents)
+        }
+        let tail: [(String, Float)] = [("DTVAD75", 0.504)]
+        let dropped = run(tail: tail, gap: 0.08, plateReads: 20)
+        #expect(dropped.texts == ["RTX4D72"])
+        #expect(dropped.discarded == 1)
+        let droppedLater = run(tail: tail, gap: 0.08, plateReads: 20, closePlateFirst: true)
+        #expect(droppedLater.texts == ["RTX4D72"])
+        #expect(droppedLater.discarded == 1)
+        // Separate vehicles: a gap longer than motionSeconds, a follower of three reads, a plate of only
+        // two reads, another place, or the rule turned off.
+        #expect(run(tail: tail, gap: 0.6, plateReads: 20).texts == ["RTX4D72", "DTVAD75"])
+        #expect(run(tail: repeated("DTVAD75", 0.6, 3), gap: 0.08, plateReads: 20).texts == ["RTX4D72", "DTVAD75"])
+        #expect(run(tail: tail, gap: 0.08, plateReads: 2).texts == ["RTX4D72", "DTVAD75"])
+        #expect(run(tail: tail, gap: 0.08, plateReads: 20,
+                    tailBox: PixelRect(x: 100, y: 100, width: 320, height: 120)).texts == ["RTX4D72", "DTVAD75"])
+        #expect(run(tail: tail, gap: 0.08, plateReads: 20,
+                    configuration: .init(fragmentMaxSightings: 0)).texts == ["RTX4D72", "DTVAD75"])
+        // A plate whose reads all stay below minConfidence is never logged, so the follower is.
+        #expect(run(tail: tail, gap: 0.08, plateReads: 20, plateConfidence: 0.3).texts == ["DTVAD75"])
+    }
+
     @Test func eventClosesOnlyAfterTheWindowOfStreamTime() {
         var t = PlateTracker()
         _ = feed(&t, repeated("ABC1234", 0.9, 10), start: 0)          // last read at 0.9

@@ -22,7 +22,9 @@ import Foundation
 ///   place (its first box overlaps the fragment's last box with IoU ≥ `minIoU`) that has more reads than
 ///   `fragmentMaxSightings` and passes the confidence floor itself: the partial reads of a plate sliding
 ///   into a fixed ROI, or into a detector's box, before the whole plate reads, whose text is too far
-///   from the plate's to join it.
+///   from the plate's to join it. The rule is symmetric: such an event is also dropped when it opened
+///   at most `motionSeconds` after the last read of such a longer event, in the same place (its first
+///   box overlaps that event's last box): the plate sliding out.
 /// - **Repeats.** At close, the event's final text is compared with the events this stream emitted
 ///   earlier. If one of them is within `repeatMaxEditDistance` edits and the new event's first read came
 ///   less than `repeatMemorySeconds` after that event's *last* sighting, the new event is a re-sighting:
@@ -183,6 +185,7 @@ public struct PlateTracker: Sendable {
             closing = state.open
             state.open = []
             let closed = close(closing, in: &state, stream: stream)
+            state.tails = []
             let shift = pts - clock
             for i in state.recent.indices { state.recent[i].lastPts += shift }
             state.clock = pts
@@ -195,6 +198,10 @@ public struct PlateTracker: Sendable {
         state.open.removeAll { now - $0.lastPts > configuration.eventWindowSeconds }
         let closed = close(closing, in: &state, stream: stream)
         state.recent.removeAll { now - $0.lastPts >= configuration.repeatMemorySeconds }
+        // A fragment opens within motionSeconds of the tail and closes eventWindowSeconds after its last read.
+        let tailReach = configuration.motionSeconds
+            + Double(configuration.fragmentMaxSightings + 1) * configuration.eventWindowSeconds
+        state.tails.removeAll { now - $0.lastPts > tailReach }
         streams[stream] = state
         return closed
     }
@@ -251,26 +258,36 @@ public struct PlateTracker: Sendable {
         event.confirmed && event.sightings >= configuration.minSightings
     }
 
-    /// Whether `event` is a few reads of a plate that one of `others` goes on to read in the same place.
-    private func isFragment(_ event: OpenEvent, replacedBy others: [OpenEvent]) -> Bool {
+    /// Whether `event` is a few reads of a plate that one of `others` goes on to read in the same place
+    /// (the plate sliding in), or that one of `others` or of the stream's recent `tails` read there just
+    /// before (the plate sliding out).
+    private func isFragment(_ event: OpenEvent, among others: [OpenEvent], tails: [Tail]) -> Bool {
         let limit = configuration.fragmentMaxSightings
         guard event.sightings <= limit else { return false }
-        return others.contains { other in
-            other.key != event.key && other.sightings > limit && passesFloor(other)
-                && other.firstPts > event.lastPts && other.firstPts - event.lastPts <= configuration.motionSeconds
-                && other.firstBox.iou(event.lastBox) >= configuration.minIoU
+        let motion = configuration.motionSeconds, minIoU = configuration.minIoU
+        func precedes(lastPts: Double, lastBox: PixelRect) -> Bool {
+            event.firstPts > lastPts && event.firstPts - lastPts <= motion && event.firstBox.iou(lastBox) >= minIoU
         }
+        return others.contains { other in
+            guard other.key != event.key, other.sightings > limit, passesFloor(other) else { return false }
+            let follows = other.firstPts > event.lastPts && other.firstPts - event.lastPts <= motion
+                && other.firstBox.iou(event.lastBox) >= minIoU
+            return follows || precedes(lastPts: other.lastPts, lastBox: other.lastBox)
+        } || tails.contains { precedes(lastPts: $0.lastPts, lastBox: $0.lastBox) }
     }
 
     private mutating func close(_ events: [OpenEvent], in state: inout StreamState, stream: String) -> [PlateEvent] {
         var out: [PlateEvent] = []
-        let successors = events + state.open
+        let neighbours = events + state.open
         for event in events.sorted(by: { ($0.lastPts, $0.key) < ($1.lastPts, $1.key) }) {
             let vote = event.currentVote
             guard passesFloor(event), !vote.text.isEmpty,
-                  !isFragment(event, replacedBy: successors) else {
+                  !isFragment(event, among: neighbours, tails: state.tails) else {
                 discardedEvents += 1
                 continue
+            }
+            if event.sightings > configuration.fragmentMaxSightings {
+                state.tails.append(Tail(lastPts: event.lastPts, lastBox: event.lastBox))
             }
             let fixed = configuration.formatRules.apply(to: vote.text)
             if let r = state.recent.indices.last(where: { i in
@@ -310,8 +327,17 @@ public struct PlateTracker: Sendable {
 private struct StreamState: Sendable {
     var clock: Double?
     var open: [OpenEvent] = []
+    /// Where and when recently closed long events (more than `fragmentMaxSightings` reads, past the
+    /// confidence floor) were last read, to drop the fragments of a plate sliding out.
+    var tails: [Tail] = []
     var recent: [Recent] = []
     var nextSequence = 1
+}
+
+/// The last read of a closed event that can make a later few-read event in its place a fragment.
+private struct Tail: Sendable {
+    let lastPts: Double
+    let lastBox: PixelRect
 }
 
 /// An emitted event remembered for repeat suppression.
