@@ -65,8 +65,13 @@ def read_split(csv_path, data_dir):
     return imgs, labels
 
 
-def augment_real(rgb, rng, width=INPUT_WIDTH):
-    """Small affine + crop jitter + low-res + blur + light + noise + JPEG; returns grey float [24,width] 0..255."""
+def augment_real(rgb, rng, width=INPUT_WIDTH, strong=False):
+    """Small affine + crop jitter + low-res + blur + light + noise + JPEG; returns grey float [24,width] 0..255.
+    `strong` also scales the colour channels apart (other plate and lamp colours reach the grey
+    conversion differently) and degrades more often and further (lower resolution, more blur)."""
+    if strong and rng.random() < 0.5:
+        gains = rng.uniform(0.55, 1.45, 3).astype(np.float32)
+        rgb = np.clip(rgb.astype(np.float32) * gains, 0, 255).astype(np.uint8)
     img = Image.fromarray(rgb)
     w, h = img.size
     ang = math.radians(rng.uniform(-4, 4))
@@ -85,12 +90,12 @@ def augment_real(rgb, rng, width=INPUT_WIDTH):
     f = cy - d * cx - e * cy + ty
     img = img.transform((w, h), Image.AFFINE, (a, b, c, d, e, f), Image.BILINEAR,
                         fillcolor=tuple(int(v) for v in rgb[h // 2, 0]))
-    if rng.random() < 0.5:  # lower the resolution
-        nh = int(rng.uniform(16, 40))
+    if rng.random() < (0.6 if strong else 0.5):  # lower the resolution
+        nh = int(rng.uniform(14 if strong else 16, 40))
         nw = max(8, int(round(w * nh / h)))
         img = img.resize((nw, nh), Image.BOX)
-    if rng.random() < 0.3:
-        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.9)))
+    if rng.random() < (0.45 if strong else 0.3):
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 1.1 if strong else 0.9)))
     arr = np.asarray(img).astype(np.float32)
     arr = arr * rng.uniform(0.7, 1.3) + rng.uniform(-30, 30)
     arr += rng.normal(0, rng.uniform(0, 6), arr.shape)
@@ -190,10 +195,11 @@ def ctc_loss(logits, labels):
     return F.ctc_loss(lp, t.to(d), il.to(d), tl.to(d), blank=BLANK, reduction="mean", zero_infinity=True)
 
 
-def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0):
+def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0,
+                   strong=False):
     """One training batch: `n_syn` random synthetic crops (`sx` uint8 [N,24,width], labels `sy`), then
     `n_real` random real crops augmented by augment_real, a `splice` share of them two crops joined
-    by splice_real (with `cuts` from splice_cuts); returns (normalised float [n,1,24,width] tensor,
+    by splice_real (with `cuts` from splice_cuts), `strong` as augment_real's; returns (normalised float [n,1,24,width] tensor,
     labels)."""
     si = rng.integers(0, len(sy), n_syn)
     xb = [sx[si].astype(np.float32)]
@@ -205,7 +211,7 @@ def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cu
                 rgb, label = splice_real(real_imgs, real_labels, cuts, rng)
             else:
                 rgb, label = real_imgs[i], real_labels[i]
-            real.append(augment_real(rgb, rng, width))
+            real.append(augment_real(rgb, rng, width, strong))
             labels.append(label)
         xb.append(np.stack(real))
     return torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]), labels
@@ -250,6 +256,9 @@ def main():
                     help="share of the real crops per batch that are two BR train crops joined at the "
                          "separator (one's letters, another's digits; cut where the model being "
                          "trained, as it starts, places the gap), for plates the real set lacks")
+    ap.add_argument("--real-aug", choices=["standard", "strong"], default="standard",
+                    help="augmentation of the real crops: strong adds colour-channel gains and degrades "
+                         "more often and further (see augment_real)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--wd", type=float, default=1e-2)
     ap.add_argument("--warmup", type=int, default=300)
@@ -391,7 +400,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         xb, labels = training_batch(rng, sx, sy, n_syn, br_tr_imgs, br_tr_y, n_real, a.input_width,
-                                    cuts, a.real_splice)
+                                    cuts, a.real_splice, a.real_aug == "strong")
         loss = batch_loss(model, xb.to(a.device), labels, bf16)
         opt.zero_grad()
         if torch.isfinite(loss):
