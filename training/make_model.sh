@@ -15,8 +15,9 @@
 # 110x24 on recipe-5 + recipe-4 crops (the mean of its last seven evaluated exports); phase 13 trains
 # that once more on recipe-6 + recipe-5 crops, phase 14 continues it on more recipe-6 crops, and phase 15
 # widens its container to 11 time steps and trains it on more recipe-6 crops, phase 17 trains that
-# once more on more recipe-6 crops, and phase 19 trains that once more with half the real crops
-# spliced from two BR train crops (shipped).
+# once more on more recipe-6 crops, phase 19 trains that once more with half the real crops
+# spliced from two BR train crops, and phase 21 trains that once more with the real crops augmented
+# harder (shipped).
 # The shipped run picked up the seed-2 and seed-3 shards while they were being rendered, so a rerun
 # gives a model of the same recipe, not bit-identical weights. Resumable: rerun after an interruption.
 set -eu
@@ -78,8 +79,10 @@ $R110 --out "$WORK/synth-train-v4w110" --count 64000 --shard-size 4000 --seed 4 
 # train110 DIR INIT STEPS LR WARMUP KERNEL VAL TRAIN...: one bf16 warm-up + cosine at 110x24 (widths
 # 48/96/192/192, container KERNEL time steps wide) in $WORK/DIR from the model INIT, on the shard folders
 # TRAIN... + 30 % real crops, validated on VAL (shard folders under $WORK, linked into DIR), every
-# evaluated step exported; SPLICE (default 0) is train.py's --real-splice.
+# evaluated step exported; SPLICE (default 0) is train.py's --real-splice, REAL_AUG (default standard)
+# its --real-aug.
 SPLICE=0
+REAL_AUG=standard
 train110() {
     local w="$WORK/$1" init=$2 steps=$3 lr=$4 warmup=$5 kernel=$6 val=$7
     shift 7
@@ -89,7 +92,8 @@ train110() {
     nice -n 10 "$PY" training/train.py --work "$w" --init "$init" --widths 48,96,192,192 --input-width 110 \
         --context-kernel "$kernel" --threads 2 --precision bf16 --keep-exports --resume \
         --synth-train "$(IFS=,; echo "$*")" --synth-val "$val" --synth-val-n 2000 --steps "$steps" --lr "$lr" \
-        --warmup "$warmup" --eval-every 500 --patience 12 --real-frac 0.3 --real-splice "$SPLICE"
+        --warmup "$warmup" --eval-every 500 --patience 12 --real-frac 0.3 --real-splice "$SPLICE" \
+        --real-aug "$REAL_AUG"
 }
 W11="$WORK/p11"
 train110 p11 "$W6/latin-best.safetensors" 12000 5e-4 300 1 synth-val-v4w110 synth-train-v5w110 synth-train-v4w110
@@ -124,7 +128,7 @@ train110 p15 "$WORK/p14/latin-best.safetensors" 12000 3e-4 300 11 synth-val-v6w1
 $R110 --out "$WORK/synth-train-v6dw110" --count 48000 --shard-size 4000 --seed 11 --recipe 6
 train110 p17 "$WORK/p15/latin-best.safetensors" 11000 3e-4 300 11 synth-val-v6w110 \
     synth-train-v6w110 synth-train-v6bw110 synth-train-v6cw110 synth-train-v6dw110 synth-train-v5w110
-# Phase 19 (shipped): phase 17 trained once more, one 300-step warm-up + cosine at lr 2e-4 over 7,000
+# Phase 19: phase 17 trained once more, one 300-step warm-up + cosine at lr 2e-4 over 7,000
 # steps with 48,000 more recipe-6 crops (seed 12), half the real crops splices of two BR train crops
 # (one's letters, another's digits); train.py's pick (lowest validation loss, the last step).
 $R110 --out "$WORK/synth-train-v6ew110" --count 48000 --shard-size 4000 --seed 12 --recipe 6
@@ -132,6 +136,15 @@ SPLICE=0.5
 train110 p19 "$WORK/p17/exports/step-9000.safetensors" 7000 2e-4 300 11 synth-val-v6w110 \
     synth-train-v6w110 synth-train-v6bw110 synth-train-v6cw110 synth-train-v6dw110 synth-train-v6ew110 \
     synth-train-v5w110
+# Phase 21 (shipped): phase 19 trained once more the same way, one 300-step warm-up + cosine at lr
+# 1.5e-4 over 6,000 steps with the real crops augmented harder (colour channels scaled apart, lower
+# resolution and more blur); the mean of the exports of steps 5,500 and 6,000.
+REAL_AUG=strong
+train110 p21 "$WORK/p19/latin-best.safetensors" 6000 1.5e-4 300 11 synth-val-v6w110 \
+    synth-train-v6w110 synth-train-v6bw110 synth-train-v6cw110 synth-train-v6dw110 synth-train-v6ew110 \
+    synth-train-v5w110
+"$PY" training/average.py "$WORK/p21/p21.safetensors" \
+    "$WORK"/p21/exports/step-5500.safetensors "$WORK"/p21/exports/step-6000.safetensors
 mkdir -p models
-cp "$WORK/p19/latin-best.safetensors" models/latin.safetensors
+cp "$WORK/p21/p21.safetensors" models/latin.safetensors
 echo "wrote models/latin.safetensors"
