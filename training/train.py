@@ -126,13 +126,7 @@ def splice_cuts(model, imgs, labels, width, device="cpu"):
     t_steps = best.shape[1]
     cuts = []
     for row, label in zip(best, labels):
-        runs, prev = [], -1
-        for t, k in enumerate(row):
-            if k != BLANK and k != prev:
-                runs.append((ALPHABET[k], [t]))
-            elif k != BLANK:
-                runs[-1][1].append(t)
-            prev = k
+        runs = ctc_runs(row)
         if not SPLICE_FORMAT.fullmatch(label) or "".join(c for c, _ in runs) != label:
             cuts.append(None)
             continue
@@ -173,18 +167,22 @@ def encode(labels):
     return torch.tensor(targets, dtype=torch.long), torch.tensor(lengths, dtype=torch.long)
 
 
+def ctc_runs(row):
+    """One row of best classes per time step -> the greedy CTC reading as [(character, [time steps])]:
+    repeats collapse into one character, blanks separate them."""
+    runs, prev = [], -1
+    for t, k in enumerate(row):
+        if k != BLANK and k != prev:
+            runs.append((ALPHABET[k], [t]))
+        elif k != BLANK:
+            runs[-1][1].append(t)
+        prev = k
+    return runs
+
+
 def greedy_decode(logits):
     """logits [N, C, T] -> list of strings."""
-    best = logits.argmax(1).numpy()
-    out = []
-    for row in best:
-        s, prev = [], -1
-        for k in row:
-            if k != prev and k != BLANK:
-                s.append(ALPHABET[k])
-            prev = k
-        out.append("".join(s))
-    return out
+    return ["".join(c for c, _ in ctc_runs(row)) for row in logits.argmax(1).numpy()]
 
 
 def ctc_loss(logits, labels):

@@ -264,16 +264,18 @@ public struct PlateTracker: Sendable {
     private func isFragment(_ event: OpenEvent, among others: [OpenEvent], tails: [Tail]) -> Bool {
         let limit = configuration.fragmentMaxSightings
         guard event.sightings <= limit else { return false }
-        let motion = configuration.motionSeconds, minIoU = configuration.minIoU
-        func precedes(lastPts: Double, lastBox: PixelRect) -> Bool {
-            event.firstPts > lastPts && event.firstPts - lastPts <= motion && event.firstBox.iou(lastBox) >= minIoU
-        }
         return others.contains { other in
             guard other.key != event.key, other.sightings > limit, passesFloor(other) else { return false }
-            let follows = other.firstPts > event.lastPts && other.firstPts - event.lastPts <= motion
-                && other.firstBox.iou(event.lastBox) >= minIoU
-            return follows || precedes(lastPts: other.lastPts, lastBox: other.lastBox)
-        } || tails.contains { precedes(lastPts: $0.lastPts, lastBox: $0.lastBox) }
+            return opensJustAfter(other.firstPts, other.firstBox, lastPts: event.lastPts, lastBox: event.lastBox)
+                || opensJustAfter(event.firstPts, event.firstBox, lastPts: other.lastPts, lastBox: other.lastBox)
+        } || tails.contains { opensJustAfter(event.firstPts, event.firstBox, lastPts: $0.lastPts, lastBox: $0.lastBox) }
+    }
+
+    /// Whether an event whose first read is at `firstPts` in `firstBox` opened at most `motionSeconds`
+    /// after another's last read (`lastPts`, `lastBox`), in the same place.
+    private func opensJustAfter(_ firstPts: Double, _ firstBox: PixelRect, lastPts: Double, lastBox: PixelRect) -> Bool {
+        firstPts > lastPts && firstPts - lastPts <= configuration.motionSeconds
+            && firstBox.iou(lastBox) >= configuration.minIoU
     }
 
     private mutating func close(_ events: [OpenEvent], in state: inout StreamState, stream: String) -> [PlateEvent] {
