@@ -19,7 +19,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from lprnet import LPRNet, exported_context_kernel, exported_widths  # noqa: E402
+from lprnet import LPRNet, exported_context_kernel, exported_contrast, exported_widths  # noqa: E402
 from safetensors_io import load, save  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def recalibrate(tensors, meta, shard_dirs, batches, batch, real_frac, br_data, s
     from train import ALPHABET, load_shards, read_split, training_batch
     width = int(meta.get("platetop.input_width", 94))
     model = LPRNet(len(ALPHABET), in_channels=1, widths=exported_widths(tensors), dropout_rate=0.0,
-                   context_kernel=exported_context_kernel(tensors))
+                   context_kernel=exported_context_kernel(tensors), contrast=exported_contrast(meta))
     model.load_exported(tensors)
     shards = [load_shards(os.path.join(d, "*.npz")) for d in shard_dirs]
     sx = np.concatenate([x for x, _ in shards])

@@ -25,7 +25,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from lprnet import LPRNet, exported_context_kernel, exported_widths  # noqa: E402
+from lprnet import LPRNet, exported_context_kernel, exported_contrast, exported_widths  # noqa: E402
 from preprocess import resize_bilinear, rgb_to_gray  # noqa: E402
 from safetensors_io import load  # noqa: E402
 
@@ -63,7 +63,7 @@ def load_model(path):
     class_num = t["backbone.20.weight"].shape[0]
     in_ch = t["backbone.0.weight"].shape[1]
     m = LPRNet(class_num, in_channels=in_ch, widths=widths, per_sample_context=True,
-               context_kernel=exported_context_kernel(t)).load_exported(t)
+               context_kernel=exported_context_kernel(t), contrast=exported_contrast(meta)).load_exported(t)
     m.eval()
     return m, meta
 

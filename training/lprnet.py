@@ -63,6 +63,22 @@ def exported_widths(tensors):
                                                     "backbone.8.block.6.weight", "backbone.16.weight"))
 
 
+def normalise_contrast(x, std, floor):
+    """[N, C, H, W] -> each image (all its channels together) at mean 0 and standard deviation `std`,
+    its own deviation (population) taken as at least `floor`; computed in float32."""
+    xf = x.float()
+    m = xf.mean(dim=(1, 2, 3), keepdim=True)
+    s = (xf - m).pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(floor)
+    return ((xf - m) * (std / s)).to(x.dtype)
+
+
+def exported_contrast(meta):
+    """(std, floor) from an exported model's platetop.contrast_* metadata, or None."""
+    if "platetop.contrast_std" not in meta:
+        return None
+    return float(meta["platetop.contrast_std"]), float(meta["platetop.contrast_floor"])
+
+
 class small_basic_block(nn.Module):  # noqa: N801 (seed name, keeps `.block.N` keys)
     def __init__(self, ch_in, ch_out):
         super().__init__()
@@ -101,8 +117,13 @@ class _ChannelStridePool(nn.Module):
 
 class LPRNet(nn.Module):
     def __init__(self, class_num, in_channels=3, widths=(64, 128, 256, 256), dropout_rate=0.5,
-                 per_sample_context=True, context_kernel=1):
+                 per_sample_context=True, context_kernel=1, contrast=None):
         super().__init__()
+        # contrast = (std, floor): each input image is shifted to mean 0 and scaled to standard
+        # deviation `std` (its own deviation taken as at least `floor`) before the first conv, so
+        # faded, dark and washed-out crops reach the network with the contrast of clear ones
+        # (metadata platetop.contrast_std / platetop.contrast_floor; None: the input as it is)
+        self.contrast = None if contrast is None else (float(contrast[0]), float(contrast[1]))
         if context_kernel < 1 or context_kernel % 2 == 0:
             raise ValueError(f"context_kernel {context_kernel}: need an odd width >= 1")
         self.context_kernel = context_kernel
@@ -144,6 +165,8 @@ class LPRNet(nn.Module):
         )
 
     def forward(self, x):
+        if self.contrast is not None:
+            x = normalise_contrast(x, *self.contrast)
         seed_width = x.shape[3] == INPUT_WIDTH
         keep = []
         for i, layer in enumerate(self.backbone.children()):

@@ -2,9 +2,10 @@
 """Writes a tiny randomly initialised LPRNet-family model plus golden inputs/logits, for
 platetop's Swift engine tests (no shared data needed).
 
-Usage: /usr/bin/python3 training/make_tiny_golden.py OUT_DIR [WIDTH [CONTEXT_KERNEL]]
+Usage: /usr/bin/python3 training/make_tiny_golden.py OUT_DIR [WIDTH [CONTEXT_KERNEL [STD,FLOOR]]]
 Writes OUT_DIR/tiny.safetensors (gray, widths (8,16,24,12), 11 classes, blank 10, input WIDTH x 24,
-default 94; container kernel width CONTEXT_KERNEL, default 1), inputs.f32 float32 [3, 1, 24, WIDTH] and logits.f32 float32 [3, 11, T] (T = 18 at 94,
+default 94; container kernel width CONTEXT_KERNEL, default 1; with STD,FLOOR per-crop contrast
+normalisation, and the second input image nearly flat so that its deviation is below FLOOR), inputs.f32 float32 [3, 1, 24, WIDTH] and logits.f32 float32 [3, 11, T] (T = 18 at 94,
 the last of lprnet.feature_widths) computed at batch 3 with per-sample context normalisation. Exit code 3 when
 torch is unavailable.
 """
@@ -26,13 +27,14 @@ def main():
     out = sys.argv[1]
     width = int(sys.argv[2]) if len(sys.argv) > 2 else 94
     context_kernel = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    contrast = tuple(float(v) for v in sys.argv[4].split(",")) if len(sys.argv) > 4 else None
     if not supported_width(width):
         sys.exit(f"make_tiny_golden: width {width} is not an LPRNet input width")
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(1234)
     alphabet = list("0123456789") + ["-"]
     model = LPRNet(class_num=len(alphabet), in_channels=1, widths=(8, 16, 24, 12), per_sample_context=True,
-                   context_kernel=context_kernel)
+                   context_kernel=context_kernel, contrast=contrast)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
@@ -43,6 +45,8 @@ def main():
     model.eval()
     x = torch.rand(3, 1, 24, width) * 2 - 1
     x[2] *= 0.25  # a different scale per image: context normalisation must be per image
+    if contrast:
+        x[1] = x[1] * 0.02 + 0.3  # deviation ~0.012: the floor decides the gain
     with torch.no_grad():
         y = model(x)
     export_lprnet(model, os.path.join(out, "tiny.safetensors"), name="tiny-golden", alphabet=alphabet,

@@ -79,6 +79,9 @@ def export_lprnet(model, path, *, name, alphabet, blank_index, in_channels, colo
         "platetop.scale": repr(float(scale)),
         "platetop.description": description,
     }
+    if getattr(model, "contrast", None) is not None:
+        meta["platetop.contrast_std"] = repr(model.contrast[0])
+        meta["platetop.contrast_floor"] = repr(model.contrast[1])
     if patterns is not None:
         meta["platetop.patterns"] = json.dumps(list(patterns), ensure_ascii=False)
     save(path, tensors, meta)

@@ -28,7 +28,7 @@ from PIL import Image, ImageFilter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from lprnet import INPUT_WIDTH, LPRNet, supported_width  # noqa: E402
+from lprnet import INPUT_WIDTH, LPRNet, exported_contrast, supported_width  # noqa: E402
 from preprocess import MEAN, SCALE, resize_bilinear, rgb_to_gray  # noqa: E402
 from safetensors_io import export_lprnet  # noqa: E402
 
@@ -279,6 +279,10 @@ def main():
                     help="model input width (default %(default)s, the seed's; wider inputs give more CTC "
                          "time steps, e.g. 110 -> 22; the shards must be rendered at it, "
                          "render_plates.py --width)")
+    ap.add_argument("--contrast", default=None,
+                    help="STD,FLOOR: normalise each input crop to mean 0 and standard deviation STD (its own "
+                         "taken as at least FLOOR) inside the model (e.g. 0.3,0.04); 'off': never; default: as "
+                         "the --init model does, else off")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--keep-exports", action="store_true",
                     help="also export every evaluated step as exports/step-N.safetensors under --work "
@@ -342,8 +346,21 @@ def main():
         f"BR val {len(br_va_y)}; widths {widths}, input {a.input_width}x24, device {a.device}, "
         f"precision {a.precision}", logf)
 
+    contrast = None
+    if a.contrast not in (None, "off"):
+        try:
+            contrast = tuple(float(v) for v in a.contrast.split(","))
+        except ValueError:
+            contrast = ()
+        if len(contrast) != 2 or not (contrast[0] > 0 and contrast[1] > 0):
+            raise SystemExit(f"--contrast {a.contrast}: STD,FLOOR, two positive numbers, or off")
+    elif a.contrast is None and a.init:
+        from safetensors_io import load as load_safetensors
+        contrast = exported_contrast(load_safetensors(a.init)[1])
     model = LPRNet(len(ALPHABET), in_channels=1, widths=widths, dropout_rate=0.2,
-                   per_sample_context=True, context_kernel=a.context_kernel).to(a.device)
+                   per_sample_context=True, context_kernel=a.context_kernel, contrast=contrast).to(a.device)
+    if contrast:
+        log(f"contrast normalisation: std {contrast[0]}, floor {contrast[1]}", logf)
     bf16 = a.precision == "bf16"
     if bf16:
         model = model.to(memory_format=torch.channels_last)
@@ -421,6 +438,8 @@ def main():
             elapsed = elapsed0 + time.time() - t_start
             improved = vloss < best
             ctx = f", context kernel {a.context_kernel}" if a.context_kernel > 1 else ""
+            if contrast:
+                ctx += f", contrast-normalised input (std {contrast[0]}, floor {contrast[1]})"
             desc = (f"platetop latin LPRNet widths {widths}{ctx}, grey {a.input_width}x24; trained on synthetic "
                     f"plates (render_plates.py, {len(sy)} crops) + real BR train split "
                     f"({len(br_tr_y)} crops, openalpr train-detector br, AGPL-3.0); step {step}; "

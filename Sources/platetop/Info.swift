@@ -19,6 +19,7 @@ struct Info: ParsableCommand {
         Output.line("  name: \(i.name)")
         Output.line("  description: \(i.description)")
         Output.line("  input: \(i.inputWidth)x\(i.inputHeight)x\(i.inputChannels) \(i.colorOrder.rawValue), (x - \(i.mean)) * \(i.scale), \(i.timeSteps) CTC steps")
+        if let c = i.contrast { Output.line("  contrast: each crop to mean 0, deviation \(c.std) (its own at least \(c.floor))") }
         Output.line("  classes: \(i.classCount) (blank \(i.blankIndex)): \(i.alphabet.joined())")
         Output.line("  widths: \(i.layoutDescription), parameters: \(i.parameterCount), MACs per plate: \(i.macsPerImage)")
         if !i.patterns.isEmpty { Output.line("  patterns: \(i.patterns.joined(separator: "  "))") }

@@ -10,13 +10,16 @@ struct RecognizeLPRNetTests {
     /// training/make_tiny_golden.py with golden logits at batch 3 (per-image context), at the seed's
     /// input width and at wider ones (98: 19 time steps, 110: 22), whose f0/f1 context pools use
     /// adaptive column windows; and with a container 3 or 5 steps wide (`context_kernel`), whose
-    /// edge steps see zero padding.
-    @Test(.enabled(if: torchPresent), arguments: [(94, 18, 1), (98, 19, 1), (110, 22, 1), (94, 18, 3), (110, 22, 5)])
-    func tinyGoldenMatchesPyTorch(width: Int, timeSteps: Int, contextKernel: Int) throws {
+    /// edge steps see zero padding; and with per-crop contrast normalisation (`contrast`
+    /// "STD,FLOOR", one image flat enough that the floor sets its gain).
+    @Test(.enabled(if: torchPresent), arguments: [(94, 18, 1, ""), (98, 19, 1, ""), (110, 22, 1, ""), (94, 18, 3, ""),
+                                                  (110, 22, 5, ""), (110, 22, 5, "0.3,0.04")])
+    func tinyGoldenMatchesPyTorch(width: Int, timeSteps: Int, contextKernel: Int, contrast: String) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-tiny-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // make_tiny_golden.py exits 3 when torch is missing; any other failure fails the test.
-        guard let run = RecognizeFixtures.runPython(["training/make_tiny_golden.py", dir, String(width), String(contextKernel)]),
+        let args = ["training/make_tiny_golden.py", dir, String(width), String(contextKernel)] + (contrast.isEmpty ? [] : [contrast])
+        guard let run = RecognizeFixtures.runPython(args),
               run.status != 3 else {
             print("skipping tinyGoldenMatchesPyTorch: /usr/bin/python3 with torch unavailable")
             return
@@ -28,6 +31,7 @@ struct RecognizeLPRNetTests {
         #expect(r.info.colorOrder == .gray && r.info.name == "tiny-golden")
         #expect(r.info.patterns == ["^[0-9]{4}$"])
         #expect(r.info.inputWidth == width && r.info.timeSteps == timeSteps && r.info.contextKernel == contextKernel)
+        #expect(r.info.contrast == (contrast.isEmpty ? nil : InputContrast(std: 0.3, floor: 0.04)))
         #expect(r.info.parameterCount == Int(run.output.trimmingCharacters(in: .whitespacesAndNewlines)))
         let input = try #require(RecognizeFixtures.readFloats(dir + "/inputs.f32"))
         let golden = try #require(RecognizeFixtures.readFloats(dir + "/logits.f32"))
@@ -133,6 +137,47 @@ struct RecognizeLPRNetTests {
         #expect(reads[0] == reads[2])
         #expect(reads[0] == CTCDecoder.greedy.decode(logits: a, classCount: 5, timeSteps: 18,
                                                      alphabet: model.info.alphabet, blankIndex: 4))
+    }
+
+    /// A model with `platetop.contrast_*` metadata reads a crop and a faded, shifted copy of it
+    /// (`0.3 x + 0.2`) alike, as training's normalisation intends; without the metadata the same
+    /// weights read them differently. A nearly flat crop gets the floor's gain, not its own.
+    @Test func contrastNormalisationMakesReadsIndependentOfContrast() throws {
+        var meta = RecognizeFixtures.tinyMetadata()
+        meta["platetop.contrast_std"] = "0.3"
+        meta["platetop.contrast_floor"] = "0.04"
+        let tensors = RecognizeFixtures.tinyTensors()
+        let normalising = try LPRNetRecognizer(
+            model: LPRNetModel(file: SafeTensorsFile(bytes: SafeTensorsFile.serialize(tensors, metadata: meta))), maxBatch: 2)
+        #expect(normalising.info.contrast == InputContrast(std: 0.3, floor: 0.04))
+        let plain = try LPRNetRecognizer(model: LPRNetModel(file: SafeTensorsFile(bytes: RecognizeFixtures.tinyModelBytes())),
+                                         maxBatch: 2)
+        #expect(plain.info.contrast == nil)
+        var rng = RecognizeFixtures.RNG(state: 21)
+        let x = (0..<(24 * 94)).map { _ in rng.float(0.8) }
+        let faded = x.map { 0.3 * $0 + 0.2 }
+        func logits(_ r: LPRNetRecognizer, _ v: [Float]) -> [Float] {
+            v.withUnsafeBufferPointer { r.logits(planarInput: $0.baseAddress!, batch: 1) }[0]
+        }
+        let maxDiff = { (a: [Float], b: [Float]) in zip(a, b).map { abs($0 - $1) }.max()! }
+        #expect(maxDiff(logits(normalising, x), logits(normalising, faded)) < 1e-4)
+        #expect(maxDiff(logits(plain, x), logits(plain, faded)) > 1e-2)
+        // Deviation 0.008 < floor 0.04: the gain is 0.3 / 0.04, computed here by hand.
+        let flat = x.map { 0.01 * $0 + 0.5 }
+        let mean = flat.reduce(0, +) / Float(flat.count)
+        let byHand = flat.map { ($0 - mean) * (0.3 / 0.04) }
+        #expect(maxDiff(logits(normalising, flat), logits(plain, byHand)) < 1e-4)
+        // Both keys or neither, and positive.
+        func loadError(_ extra: [String: String]) -> String? {
+            var m = RecognizeFixtures.tinyMetadata()
+            m.merge(extra) { $1 }
+            do { _ = try LPRNetModel(file: SafeTensorsFile(bytes: SafeTensorsFile.serialize(tensors, metadata: m))); return nil } catch let e as ModelFileError {
+                return e.message
+            } catch { return "wrong error type \(error)" }
+        }
+        #expect(loadError(["platetop.contrast_std": "0.3"]) == "model metadata: missing \"platetop.contrast_floor\"")
+        #expect(loadError(["platetop.contrast_std": "0", "platetop.contrast_floor": "0.04"])?.contains("must be positive") == true)
+        #expect(loadError(["platetop.contrast_std": "0.3", "platetop.contrast_floor": "0.04"]) == nil)
     }
 
     // MARK: - Seed parity (needs ../shared/data/seed-lprnet and /usr/bin/python3 with torch)

@@ -27,11 +27,43 @@ public struct ModelInfo: Sendable, Equatable {
     /// Width of the container conv over the time steps: 1 for the seed's 1x1 container; an odd
     /// `k > 1` lets each step weigh the context of `k / 2` neighbours on either side.
     public var contextKernel: Int = 1
+    /// Per-crop contrast normalisation the model was trained with (`platetop.contrast_std` and
+    /// `platetop.contrast_floor`), applied to the normalised input plane; nil for the seed and
+    /// models trained without it.
+    public var contrast: InputContrast? = nil
     public var classCount: Int { alphabet.count }
     /// The widths joined by "/", plus ", context kernel K" for a container wider than 1x1
     /// ("48/96/192/192, context kernel 11"), as `platetop info` and `bench` print them.
     public var layoutDescription: String {
         widths.map(String.init).joined(separator: "/") + (contextKernel > 1 ? ", context kernel \(contextKernel)" : "")
+    }
+}
+
+/// Per-crop contrast normalisation of a model's input: each image (all its channels together) is
+/// shifted to mean 0 and scaled to standard deviation `std`, its own deviation taken as at least
+/// `floor`, so faded, dark and washed-out crops reach the network with the contrast of clear ones.
+public struct InputContrast: Sendable, Equatable {
+    public var std: Float
+    public var floor: Float
+
+    public init(std: Float, floor: Float) {
+        self.std = std
+        self.floor = floor
+    }
+
+    /// Normalises `count` floats in place (statistics in Double, population deviation).
+    public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        guard count > 0 else { return }
+        var sum = 0.0
+        for i in 0..<count { sum += Double(x[i]) }
+        let mean = sum / Double(count)
+        var sq = 0.0
+        for i in 0..<count {
+            let d = Double(x[i]) - mean
+            sq += d * d
+        }
+        let gain = Double(std) / max((sq / Double(count)).squareRoot(), Double(floor))
+        for i in 0..<count { x[i] = Float((Double(x[i]) - mean) * gain) }
     }
 }
 
@@ -131,6 +163,14 @@ public struct LPRNetModel: Sendable {
         let mean = try float("platetop.mean"), scale = try float("platetop.scale")
         guard scale != 0 else { throw ModelFileError("model metadata: scale is 0") }
         let patterns = meta["platetop.patterns"] == nil ? [] : try jsonStrings("platetop.patterns")
+        var contrast: InputContrast?
+        if meta["platetop.contrast_std"] != nil || meta["platetop.contrast_floor"] != nil {
+            let std = try float("platetop.contrast_std"), floor = try float("platetop.contrast_floor")
+            guard std > 0, floor > 0 else {
+                throw ModelFileError("model metadata: contrast_std and contrast_floor must be positive")
+            }
+            contrast = InputContrast(std: std, floor: floor)
+        }
 
         var reader = TensorReader(tensors: file.tensors)
         let classes = alphabet.count
@@ -171,7 +211,8 @@ public struct LPRNetModel: Sendable {
             name: meta["platetop.name"] ?? "unnamed", description: meta["platetop.description"] ?? "",
             alphabet: alphabet, blankIndex: blank, inputWidth: width, inputHeight: height, inputChannels: channels,
             colorOrder: order, mean: mean, scale: scale, patterns: patterns, parameterCount: params,
-            macsPerImage: macs, widths: [c0, b1, b2, head], timeSteps: geometry.t, contextKernel: contextKernel)
+            macsPerImage: macs, widths: [c0, b1, b2, head], timeSteps: geometry.t, contextKernel: contextKernel,
+            contrast: contrast)
     }
 }
 

@@ -189,6 +189,8 @@ final class LPRNetWorkspace: @unchecked Sendable {
     private let gB: UnsafeMutablePointer<Float>, f2: UnsafeMutablePointer<Float>, p2: UnsafeMutablePointer<Float>
     private let hB: UnsafeMutablePointer<Float>, f3: UnsafeMutablePointer<Float>
     private let ctx: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
+    /// The input after per-crop contrast normalisation, for models that use it (nil otherwise).
+    private let normalised: UnsafeMutablePointer<Float>?
     private let rowMax: UnsafeMutablePointer<Float>
     /// The context pools of f0, f1, f2 and f3.
     private let contextPools: [ContextPool]
@@ -245,6 +247,7 @@ final class LPRNetWorkspace: @unchecked Sendable {
         f3 = alloc(n * classes * hw5)
         ctx = alloc(n * ctxC * g.t)
         out = alloc(n * classes * g.t)
+        normalised = model.info.contrast == nil ? nil : alloc(n * model.info.inputChannels * g.inH * g.inW)
         rowMax = alloc(g.h0 * g.w0)
         contextPools = (0..<4).map { g.contextPool(level: $0) }
         allocations = list
@@ -264,6 +267,13 @@ final class LPRNetWorkspace: @unchecked Sendable {
         let hw0 = g.h0 * g.w0
         // conv 3x3 (+BN, ReLU) -> f0; input is image-major.
         let inC = model.info.inputChannels
+        var x = x
+        if let contrast = m.info.contrast, let normalised {
+            let per = inC * g.inH * g.inW
+            normalised.update(from: x, count: n * per)
+            for i in 0..<n { contrast.apply(normalised + i * per, count: per) }
+            x = UnsafePointer(normalised)
+        }
         im2col(x, channels: inC, channelStride: g.inH * g.inW, imageStride: inC * g.inH * g.inW, batch: n,
                h: g.inH, w: g.inW, kh: 3, kw: 3, padH: 0, padW: 0, into: col)
         conv(m.conv0, col: col, cols: n * hw0, into: f0, relu: true)
