@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from lprnet import INPUT_WIDTH, LPRNet, exported_contrast, supported_width  # noqa: E402
 from preprocess import MEAN, SCALE, resize_bilinear, rgb_to_gray  # noqa: E402
-from safetensors_io import export_lprnet  # noqa: E402
+from safetensors_io import export_lprnet, load as load_safetensors  # noqa: E402
 
 ALPHABET = list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") + ["-"]
 BLANK = 36
@@ -312,6 +312,24 @@ def main():
     if not supported_width(a.input_width):
         raise SystemExit(f"--input-width {a.input_width}: not an LPRNet input width the engine runs "
                          "(94, or wider with an even f2 map, such as 98, 102, 106, 110, 118)")
+    # The --init file is read once, here: its weights (unless a checkpoint is resumed) and, without
+    # --contrast, its contrast normalisation.
+    init = None
+    if a.init:
+        try:
+            init = load_safetensors(a.init)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"--init {a.init}: {e}")
+    contrast = None
+    if a.contrast not in (None, "off"):
+        try:
+            contrast = tuple(float(v) for v in a.contrast.split(","))
+        except ValueError:
+            contrast = ()
+        if len(contrast) != 2 or not (contrast[0] > 0 and contrast[1] > 0):
+            raise SystemExit(f"--contrast {a.contrast}: STD,FLOOR, two positive numbers, or off")
+    elif a.contrast is None and init:
+        contrast = exported_contrast(init[1])
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -346,17 +364,6 @@ def main():
         f"BR val {len(br_va_y)}; widths {widths}, input {a.input_width}x24, device {a.device}, "
         f"precision {a.precision}", logf)
 
-    contrast = None
-    if a.contrast not in (None, "off"):
-        try:
-            contrast = tuple(float(v) for v in a.contrast.split(","))
-        except ValueError:
-            contrast = ()
-        if len(contrast) != 2 or not (contrast[0] > 0 and contrast[1] > 0):
-            raise SystemExit(f"--contrast {a.contrast}: STD,FLOOR, two positive numbers, or off")
-    elif a.contrast is None and a.init:
-        from safetensors_io import load as load_safetensors
-        contrast = exported_contrast(load_safetensors(a.init)[1])
     model = LPRNet(len(ALPHABET), in_channels=1, widths=widths, dropout_rate=0.2,
                    per_sample_context=True, context_kernel=a.context_kernel, contrast=contrast).to(a.device)
     if contrast:
@@ -369,10 +376,9 @@ def main():
     step, best, bad, t_start = 0, float("inf"), 0, time.time()
     restart_from = 0
     elapsed0 = 0.0
-    if a.init and not (a.resume and os.path.exists(ckpt_path)):
-        from safetensors_io import load as load_safetensors
+    if init and not (a.resume and os.path.exists(ckpt_path)):
         try:
-            model.load_exported(load_safetensors(a.init)[0])
+            model.load_exported(init[0])
         except ValueError as e:
             raise SystemExit(f"--init {a.init}: {e}")
         log(f"initialised from {a.init}", logf)
