@@ -28,7 +28,8 @@ def average(paths):
     first, meta = loaded[0]
     for p, (t, m) in zip(paths, loaded):
         if set(t) != set(first) or any(t[k].shape != first[k].shape for k in first) \
-                or m.get("platetop.input_width") != meta.get("platetop.input_width"):
+                or m.get("platetop.input_width") != meta.get("platetop.input_width") \
+                or m.get("platetop.input_height", "24") != meta.get("platetop.input_height", "24"):
             raise SystemExit(f"average: {p} is not the same network as {paths[0]}")
     return {k: np.mean([t[k] for t, _ in loaded], axis=0).astype(np.float32) for k in first}, meta
 
@@ -37,14 +38,15 @@ def average(paths):
 def recalibrate(tensors, meta, shard_dirs, batches, batch, real_frac, br_data, splits, seed):
     from train import ALPHABET, load_shards, read_split, training_batch
     width = int(meta.get("platetop.input_width", 94))
+    height = int(meta.get("platetop.input_height", 24))
     model = LPRNet(len(ALPHABET), in_channels=1, widths=exported_widths(tensors), dropout_rate=0.0,
                    context_kernel=exported_context_kernel(tensors), contrast=exported_contrast(meta))
     model.load_exported(tensors)
     shards = [load_shards(os.path.join(d, "*.npz")) for d in shard_dirs]
     sx = np.concatenate([x for x, _ in shards])
     sy = [label for _, ys in shards for label in ys]
-    if sx.shape[2] != width:
-        raise SystemExit(f"average: shards are {sx.shape[2]} wide, the model {width}")
+    if sx.shape[1:] != (height, width):
+        raise SystemExit(f"average: shards are {sx.shape[2]}x{sx.shape[1]}, the model {width}x{height}")
     real, real_labels = read_split(os.path.join(splits, "br_train.csv"), br_data)
     rng = np.random.default_rng(seed)
     for m in model.modules():
@@ -54,7 +56,7 @@ def recalibrate(tensors, meta, shard_dirs, batches, batch, real_frac, br_data, s
     model.train()
     n_real = int(round(batch * real_frac))
     for _ in range(batches):
-        model(training_batch(rng, sx, sy, batch - n_real, real, real_labels, n_real, width)[0])
+        model(training_batch(rng, sx, sy, batch - n_real, real, real_labels, n_real, width, height=height)[0])
     sd = model.state_dict()
     return {k: sd[k].detach().float().numpy() for k in tensors}
 

@@ -8,7 +8,7 @@
 #
 # Environment: PLATETOP (default .build/debug/platetop, built if missing), SHARED (../shared/data),
 # WORK (/work/cache/platetop: eval-synth-v6w110/ and eval-synth-v4w110/ written by
-# export_synth_val.py), E2E (/work/cache/platetop-det/test/e2e.csv), SYNTH=0 / E2E_RUN=0 skip those sets.
+# export_synth_val.py; for a model H rows tall, eval-synth-v6w110hH/ and eval-synth-v4w110hH/), E2E (/work/cache/platetop-det/test/e2e.csv), SYNTH=0 / E2E_RUN=0 skip those sets.
 set -eu
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 MODEL.safetensors [MODEL ...]" >&2; exit 2; }
@@ -37,8 +37,12 @@ for m in "$@"; do
         eu=$(score training/splits/eu_test.csv --images "$SHARED/eu-plates" --no-detector --model "$m")
     fi
     if [ "${SYNTH:-1}" != 0 ]; then
-        [ -d "$WORK/eval-synth-v6w110" ] && s6=$(score "$WORK/eval-synth-v6w110" --model "$m")
-        [ -d "$WORK/eval-synth-v4w110" ] && s4=$(score "$WORK/eval-synth-v4w110" --model "$m")
+        # A taller model reads the same plates rendered at its height (export_synth_val.py of the
+        # `render_plates.py --height H` set): eval-synth-v6w110hH.
+        h=$("$P" info --model "$m" | sed -n 's/^  input: [0-9]*x\([0-9]*\)x.*/\1/p')
+        suffix=; [ "${h:-24}" = 24 ] || suffix=h$h
+        [ -d "$WORK/eval-synth-v6w110$suffix" ] && s6=$(score "$WORK/eval-synth-v6w110$suffix" --model "$m")
+        [ -d "$WORK/eval-synth-v4w110$suffix" ] && s4=$(score "$WORK/eval-synth-v4w110$suffix" --model "$m")
     fi
     if [ "${E2E_RUN:-1}" != 0 ] && [ -f "$E2E" ]; then
         e2e=$(score "$E2E" --model "$m")

@@ -84,11 +84,12 @@ def model_input(rgb, meta):
     scale = float(meta.get("platetop.scale", 0.0078125))
     order = meta.get("platetop.color_order", "gray")
     width = int(meta.get("platetop.input_width", 94))
+    height = int(meta.get("platetop.input_height", 24))
     if order == "gray":
-        x = resize_bilinear(rgb_to_gray(rgb), out_w=width)[None]
+        x = resize_bilinear(rgb_to_gray(rgb), out_w=width, out_h=height)[None]
     else:
         chans = [rgb[..., c] for c in ((2, 1, 0) if order == "bgr" else (0, 1, 2))]
-        x = np.stack([resize_bilinear(c, out_w=width) for c in chans])
+        x = np.stack([resize_bilinear(c, out_w=width, out_h=height) for c in chans])
     return ((x - mean) * scale).astype(np.float32)
 
 

@@ -17,10 +17,14 @@ widths = (c0, b1, b2, head):
                context_kernel k > 1 a (1,k) conv with k//2 zero columns each side, so each time
                step also weighs the context of its k//2 neighbours on either side (the seed: k = 1).
 
-Input is [N, in_channels, 24, W]; logits are [N, class_num, T], T the last of feature_widths(W) (18 for the seed's
+Input is [N, in_channels, H, W]; logits are [N, class_num, T], T the last of feature_widths(W) (18 for the seed's
 W = 94). The seed's context pools only fit W = 94; at any other width the f0/f1 context maps are
 averaged over 5-row bands and then over T columns by adaptive average pooling, and the
 f2 pool (4,10) stride (4,2) fits whenever the f2 map is even-width (see `supported_width`).
+H is the seed's 24 (every context map then 4 rows high, like f3) or a taller input (see
+`supported_height`): the context maps then differ in height, so each is averaged over its own rows
+before the container; at H = 24 that is the same sum, since the container is linear and the output
+is its mean over H.
 """
 import torch
 import torch.nn as nn
@@ -42,6 +46,12 @@ def supported_width(width):
     """Input widths the engine runs: 94 (the seed) or any width >= 94 whose f2 map is even-wide, so
     that the seed's f2 context pool yields exactly T columns (94, 97, 98, 101, 102, ..., 110, ..., 118, ...)."""
     return width == INPUT_WIDTH or (width > INPUT_WIDTH and feature_widths(width)[2] % 2 == 0)
+
+
+def supported_height(height):
+    """Input heights the engine runs: the seed's 24, or 25 to 96 rows (more rows per character; the
+    network is the same, its context maps taller)."""
+    return INPUT_HEIGHT <= height <= 96
 
 
 def _adaptive_context(f, t):
@@ -186,6 +196,8 @@ class LPRNet(nn.Module):
             else:
                 m = sq.mean()  # seed: one scalar over the whole batch
             context.append(f / m)
+        if any(c.shape[2] != context[3].shape[2] for c in context):
+            context = [c.mean(dim=2, keepdim=True) for c in context]
         x = torch.cat(context, 1)
         x = self.container(x)
         return x.mean(dim=2)

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from preprocess import OUT_W, resize_bilinear, rgb_to_gray  # noqa: E402
+from preprocess import OUT_H, OUT_W, resize_bilinear, rgb_to_gray  # noqa: E402
 
 # Recipe 1: the first shards (crop margins down to -1 %/-6 %, no legibility budget); recipe 2 (default):
 # crops never cut into the plate's sides, small plates get milder blur/noise/JPEG, lighter dirt.
@@ -774,22 +774,22 @@ def render_one(rng, info=None):
     return capture(plate, rng, info), label
 
 
-def to_input_u8(rgb, width=OUT_W):
-    """Exact Swift preprocessing (grey + half-pixel bilinear to width x 24), rounded to uint8."""
-    return np.clip(np.round(resize_bilinear(rgb_to_gray(rgb), out_w=width)), 0, 255).astype(np.uint8)
+def to_input_u8(rgb, width=OUT_W, height=OUT_H):
+    """Exact Swift preprocessing (grey + half-pixel bilinear to width x height), rounded to uint8."""
+    return np.clip(np.round(resize_bilinear(rgb_to_gray(rgb), out_w=width, out_h=height)), 0, 255).astype(np.uint8)
 
 
-def draw_shard(seed, start, count, width, infos=None):
-    """The `count` model inputs (uint8 [count, 24, width]) and labels of the shard of set `seed` that
+def draw_shard(seed, start, count, width, infos=None, height=OUT_H):
+    """The `count` model inputs (uint8 [count, height, width]) and labels of the shard of set `seed` that
     starts at crop `start` (under the current RECIPE); `infos`, a list, receives each crop's capture
     record (render_one's `info`)."""
     rng = np.random.default_rng([seed, start])
-    xs = np.empty((count, 24, width), np.uint8)
+    xs = np.empty((count, height, width), np.uint8)
     labels = []
     for i in range(count):
         info = None if infos is None else {}
         rgb, label = render_one(rng, info)
-        xs[i] = to_input_u8(rgb, width)
+        xs[i] = to_input_u8(rgb, width, height)
         labels.append(label)
         if infos is not None:
             infos.append(info)
@@ -803,8 +803,8 @@ def shard_name(prefix, seed, start):
 
 def render_shard(args):
     global RECIPE
-    out, seed, start, count, RECIPE, width = args
-    xs, labels = draw_shard(seed, start, count, width)
+    out, seed, start, count, RECIPE, width, height = args
+    xs, labels = draw_shard(seed, start, count, width, height=height)
     tmp = out + ".tmp.npz"
     np.savez(tmp, x=xs, y=np.array(labels))
     os.replace(tmp, out)
@@ -823,6 +823,8 @@ def main():
     ap.add_argument("--width", type=int, default=OUT_W,
                     help="model input width the crops are resized to (default %(default)s; the crops drawn "
                          "do not depend on it, so --width 110 stores the same plates wider)")
+    ap.add_argument("--height", type=int, default=OUT_H,
+                    help="model input height (default %(default)s; like --width, it does not change the crops drawn)")
     ap.add_argument("--preview", help="write a PNG grid of samples (model input view)")
     ap.add_argument("--raw-preview", help="write a PNG grid of raw crops")
     a = ap.parse_args()
@@ -844,7 +846,7 @@ def main():
             grid = Image.new("L", (cols * 196, rows * 52), 128)
             dr = ImageDraw.Draw(grid)
             for i, (rgb, lab) in enumerate(samples):
-                im = Image.fromarray(to_input_u8(rgb, a.width)).resize((188, 48), Image.NEAREST)
+                im = Image.fromarray(to_input_u8(rgb, a.width, a.height)).resize((188, 48), Image.NEAREST)
                 grid.paste(im, ((i % cols) * 196, (i // cols) * 52))
             grid.save(a.preview)
         if a.raw_preview:
@@ -864,7 +866,7 @@ def main():
     for start in range(0, a.count, a.shard_size):
         path = os.path.join(a.out, shard_name(a.prefix, a.seed, start))
         if not os.path.exists(path):
-            jobs.append((path, a.seed, start, min(a.shard_size, a.count - start), a.recipe, a.width))
+            jobs.append((path, a.seed, start, min(a.shard_size, a.count - start), a.recipe, a.width, a.height))
     t0 = time.time()
     if a.procs > 1 and len(jobs) > 1:
         from multiprocessing import Pool

@@ -56,9 +56,10 @@ def load(path):
 
 
 def export_lprnet(model, path, *, name, alphabet, blank_index, in_channels, color_order, mean, scale,
-                  description, patterns=None, input_width=94):
+                  description, patterns=None, input_width=94, input_height=24):
     """Writes `model.state_dict()` (minus num_batches_tracked) as F32 with platetop metadata
-    (`input_width`: 94, the seed's, or another width lprnet.supported_width accepts)."""
+    (`input_width`: 94, the seed's, or another width lprnet.supported_width accepts; `input_height`:
+    24, the seed's, or another height lprnet.supported_height accepts)."""
     assert color_order in ("bgr", "rgb", "gray"), color_order
     alphabet = list(alphabet)
     assert 0 <= blank_index < len(alphabet)
@@ -72,7 +73,7 @@ def export_lprnet(model, path, *, name, alphabet, blank_index, in_channels, colo
         "platetop.alphabet": json.dumps(alphabet, ensure_ascii=False),
         "platetop.blank_index": str(int(blank_index)),
         "platetop.input_width": str(int(input_width)),
-        "platetop.input_height": "24",
+        "platetop.input_height": str(int(input_height)),
         "platetop.input_channels": str(int(in_channels)),
         "platetop.color_order": color_order,
         "platetop.mean": repr(float(mean)),

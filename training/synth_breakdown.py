@@ -61,7 +61,7 @@ def redraw(cache_set, recipe):
         d = np.load(path)
         _, seed, start = os.path.basename(path).removesuffix(".npz").rsplit("-", 2)
         infos = []
-        xs, labels = rp.draw_shard(int(seed), int(start), len(d["y"]), d["x"].shape[2], infos)
+        xs, labels = rp.draw_shard(int(seed), int(start), len(d["y"]), d["x"].shape[2], infos, height=d["x"].shape[1])
         if labels != [str(v) for v in d["y"]] or not np.array_equal(xs, d["x"]):
             raise SystemExit(f"synth_breakdown: {path} is not what recipe {recipe} draws for its seed")
         records += infos

@@ -28,7 +28,7 @@ from PIL import Image, ImageFilter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from lprnet import INPUT_WIDTH, LPRNet, exported_contrast, supported_width  # noqa: E402
+from lprnet import INPUT_HEIGHT, INPUT_WIDTH, LPRNet, exported_contrast, supported_height, supported_width  # noqa: E402
 from preprocess import MEAN, SCALE, resize_bilinear, rgb_to_gray  # noqa: E402
 from safetensors_io import export_lprnet, load as load_safetensors  # noqa: E402
 
@@ -65,8 +65,8 @@ def read_split(csv_path, data_dir):
     return imgs, labels
 
 
-def augment_real(rgb, rng, width=INPUT_WIDTH, strong=False):
-    """Small affine + crop jitter + low-res + blur + light + noise + JPEG; returns grey float [24,width] 0..255.
+def augment_real(rgb, rng, width=INPUT_WIDTH, strong=False, height=INPUT_HEIGHT):
+    """Small affine + crop jitter + low-res + blur + light + noise + JPEG; returns grey float [height,width] 0..255.
     `strong` also scales the colour channels apart (other plate and lamp colours reach the grey
     conversion differently) and degrades more often and further (lower resolution, more blur)."""
     if strong and rng.random() < 0.5:
@@ -105,17 +105,17 @@ def augment_real(rgb, rng, width=INPUT_WIDTH, strong=False):
         img.save(buf, "JPEG", quality=int(rng.integers(30, 90)))
         buf.seek(0)
         img = Image.open(buf).convert("RGB")
-    return resize_bilinear(rgb_to_gray(np.asarray(img)), out_w=width)
+    return resize_bilinear(rgb_to_gray(np.asarray(img)), out_w=width, out_h=height)
 
 
 SPLICE_FORMAT = re.compile(r"[A-Z]{3}[0-9]{4}")
 
 
-def splice_cuts(model, imgs, labels, width, device="cpu"):
+def splice_cuts(model, imgs, labels, width, device="cpu", height=INPUT_HEIGHT):
     """Per real crop, where its letter group ends: the fraction of the crop's width halfway between
     the CTC peaks of its last letter and first digit, as `model` reads the un-augmented crop; None
     for crops whose label is not `AAA9999` or that the model misreads (no trustworthy alignment)."""
-    x = torch.from_numpy(np.stack([(resize_bilinear(rgb_to_gray(im), out_w=width) - MEAN) * SCALE
+    x = torch.from_numpy(np.stack([(resize_bilinear(rgb_to_gray(im), out_w=width, out_h=height) - MEAN) * SCALE
                                    for im in imgs])[:, None].astype(np.float32))
     was_training = model.training
     model.eval()
@@ -194,10 +194,10 @@ def ctc_loss(logits, labels):
 
 
 def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0,
-                   strong=False):
-    """One training batch: `n_syn` random synthetic crops (`sx` uint8 [N,24,width], labels `sy`), then
+                   strong=False, height=INPUT_HEIGHT):
+    """One training batch: `n_syn` random synthetic crops (`sx` uint8 [N,height,width], labels `sy`), then
     `n_real` random real crops augmented by augment_real, a `splice` share of them two crops joined
-    by splice_real (with `cuts` from splice_cuts), `strong` as augment_real's; returns (normalised float [n,1,24,width] tensor,
+    by splice_real (with `cuts` from splice_cuts), `strong` as augment_real's; returns (normalised float [n,1,height,width] tensor,
     labels)."""
     si = rng.integers(0, len(sy), n_syn)
     xb = [sx[si].astype(np.float32)]
@@ -209,7 +209,7 @@ def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cu
                 rgb, label = splice_real(real_imgs, real_labels, cuts, rng)
             else:
                 rgb, label = real_imgs[i], real_labels[i]
-            real.append(augment_real(rgb, rng, width, strong))
+            real.append(augment_real(rgb, rng, width, strong, height))
             labels.append(label)
         xb.append(np.stack(real))
     return torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]), labels
@@ -279,6 +279,9 @@ def main():
                     help="model input width (default %(default)s, the seed's; wider inputs give more CTC "
                          "time steps, e.g. 110 -> 22; the shards must be rendered at it, "
                          "render_plates.py --width)")
+    ap.add_argument("--input-height", type=int, default=INPUT_HEIGHT,
+                    help="model input height (default %(default)s, the seed's; taller inputs give each "
+                         "character more rows; the shards must be rendered at it, render_plates.py --height)")
     ap.add_argument("--contrast", default=None,
                     help="STD,FLOOR: normalise each input crop to mean 0 and standard deviation STD (its own "
                          "taken as at least FLOOR) inside the model (e.g. 0.3,0.04); 'off': never; default: as "
@@ -312,6 +315,8 @@ def main():
     if not supported_width(a.input_width):
         raise SystemExit(f"--input-width {a.input_width}: not an LPRNet input width the engine runs "
                          "(94, or wider with an even f2 map, such as 98, 102, 106, 110, 118)")
+    if not supported_height(a.input_height):
+        raise SystemExit(f"--input-height {a.input_height}: not an LPRNet input height the engine runs (24 to 96)")
     # The --init file is read once, here: its weights (unless a checkpoint is resumed) and, without
     # --contrast, its contrast normalisation.
     init = None
@@ -352,6 +357,9 @@ def main():
     def check_width(x, name):
         if x.shape[2] != a.input_width:
             raise SystemExit(f"{name}: shards are {x.shape[2]} wide, --input-width is {a.input_width}")
+        if x.shape[1] != a.input_height:
+            raise SystemExit(f"{name}: shards are {x.shape[1]} high, --input-height is {a.input_height} "
+                             "(render_plates.py --height)")
         return x
 
     sx, sy = load_train()
@@ -359,9 +367,9 @@ def main():
     vx, vy = check_width(vx[:a.synth_val_n], a.synth_val), vy[:a.synth_val_n]
     br_tr_imgs, br_tr_y = read_split(os.path.join(a.splits, "br_train.csv"), a.br_data)
     br_va_imgs, br_va_y = read_split(os.path.join(a.splits, "br_val.csv"), a.br_data)
-    br_vx = np.stack([resize_bilinear(rgb_to_gray(im), out_w=a.input_width) for im in br_va_imgs])
+    br_vx = np.stack([resize_bilinear(rgb_to_gray(im), out_w=a.input_width, out_h=a.input_height) for im in br_va_imgs])
     log(f"data: synth train {len(sy)}, synth val {len(vy)}, BR train {len(br_tr_y)}, "
-        f"BR val {len(br_va_y)}; widths {widths}, input {a.input_width}x24, device {a.device}, "
+        f"BR val {len(br_va_y)}; widths {widths}, input {a.input_width}x{a.input_height}, device {a.device}, "
         f"precision {a.precision}", logf)
 
     model = LPRNet(len(ALPHABET), in_channels=1, widths=widths, dropout_rate=0.2,
@@ -409,7 +417,7 @@ def main():
     n_syn = a.batch - n_real
     cuts = None
     if a.real_splice > 0:
-        cuts = splice_cuts(model, br_tr_imgs, br_tr_y, a.input_width, a.device)
+        cuts = splice_cuts(model, br_tr_imgs, br_tr_y, a.input_width, a.device, a.input_height)
         n_cut = sum(c is not None for c in cuts)
         if n_cut < 2:
             raise SystemExit(f"--real-splice: the model aligns {n_cut} BR train crops; train without it first")
@@ -421,7 +429,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         xb, labels = training_batch(rng, sx, sy, n_syn, br_tr_imgs, br_tr_y, n_real, a.input_width,
-                                    cuts, a.real_splice, a.real_aug == "strong")
+                                    cuts, a.real_splice, a.real_aug == "strong", a.input_height)
         loss = batch_loss(model, xb.to(a.device), labels, bf16)
         opt.zero_grad()
         if torch.isfinite(loss):
@@ -446,7 +454,7 @@ def main():
             ctx = f", context kernel {a.context_kernel}" if a.context_kernel > 1 else ""
             if contrast:
                 ctx += f", contrast-normalised input (std {contrast[0]}, floor {contrast[1]})"
-            desc = (f"platetop latin LPRNet widths {widths}{ctx}, grey {a.input_width}x24; trained on synthetic "
+            desc = (f"platetop latin LPRNet widths {widths}{ctx}, grey {a.input_width}x{a.input_height}; trained on synthetic "
                     f"plates (render_plates.py, {len(sy)} crops) + real BR train split "
                     f"({len(br_tr_y)} crops, openalpr train-detector br, AGPL-3.0); step {step}; "
                     f"val exact synth {sa:.3f} BR {ba:.3f}; exported "
@@ -455,7 +463,8 @@ def main():
             def export(path):
                 export_lprnet(model, path + ".tmp", name="latin", alphabet=ALPHABET, blank_index=BLANK,
                               in_channels=1, color_order="gray", mean=MEAN, scale=SCALE,
-                              description=desc, input_width=a.input_width)
+                              description=desc, input_width=a.input_width,
+                              input_height=a.input_height)
                 os.replace(path + ".tmp", path)
 
             if improved:

@@ -120,7 +120,8 @@ def main():
                   blank_index=int(meta["platetop.blank_index"]), in_channels=in_channels,
                   color_order=meta["platetop.color_order"], mean=float(meta["platetop.mean"]),
                   scale=float(meta["platetop.scale"]), description=desc,
-                  input_width=int(meta.get("platetop.input_width", 94)))
+                  input_width=int(meta.get("platetop.input_width", 94)),
+                  input_height=int(meta.get("platetop.input_height", 24)))
     print(f"{a.model} {old_widths} -> {a.out} {new_widths}: {model.parameter_count()} parameters")
 
 

@@ -11,14 +11,16 @@ struct RecognizeLPRNetTests {
     /// input width and at wider ones (98: 19 time steps, 110: 22), whose f0/f1 context pools use
     /// adaptive column windows; and with a container 3 or 5 steps wide (`context_kernel`), whose
     /// edge steps see zero padding; and with per-crop contrast normalisation (`contrast`
-    /// "STD,FLOOR", one image flat enough that the floor sets its gain).
-    @Test(.enabled(if: torchPresent), arguments: [(94, 18, 1, ""), (98, 19, 1, ""), (110, 22, 1, ""), (94, 18, 3, ""),
-                                                  (110, 22, 5, ""), (110, 22, 5, "0.3,0.04")])
-    func tinyGoldenMatchesPyTorch(width: Int, timeSteps: Int, contextKernel: Int, contrast: String) throws {
+    /// "STD,FLOOR", one image flat enough that the floor sets its gain); and taller than the seed's
+    /// 24 rows (32, 36), where the pooled context maps differ in height (6, 5, 6, 12 rows at 32).
+    @Test(.enabled(if: torchPresent), arguments: [(94, 24, 18, 1, ""), (98, 24, 19, 1, ""), (110, 24, 22, 1, ""),
+                                                  (94, 24, 18, 3, ""), (110, 24, 22, 5, ""), (110, 24, 22, 5, "0.3,0.04"),
+                                                  (110, 32, 22, 5, ""), (94, 36, 18, 1, "")])
+    func tinyGoldenMatchesPyTorch(width: Int, height: Int, timeSteps: Int, contextKernel: Int, contrast: String) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("platetop-tiny-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // make_tiny_golden.py exits 3 when torch is missing; any other failure fails the test.
-        let args = ["training/make_tiny_golden.py", dir, String(width), String(contextKernel)] + (contrast.isEmpty ? [] : [contrast])
+        let args = ["training/make_tiny_golden.py", dir, "\(width)x\(height)", String(contextKernel)] + (contrast.isEmpty ? [] : [contrast])
         guard let run = RecognizeFixtures.runPython(args),
               run.status != 3 else {
             print("skipping tinyGoldenMatchesPyTorch: /usr/bin/python3 with torch unavailable")
@@ -30,12 +32,13 @@ struct RecognizeLPRNetTests {
         #expect(r.info.classCount == 11 && r.info.blankIndex == 10)
         #expect(r.info.colorOrder == .gray && r.info.name == "tiny-golden")
         #expect(r.info.patterns == ["^[0-9]{4}$"])
-        #expect(r.info.inputWidth == width && r.info.timeSteps == timeSteps && r.info.contextKernel == contextKernel)
+        #expect(r.info.inputWidth == width && r.info.inputHeight == height)
+        #expect(r.info.timeSteps == timeSteps && r.info.contextKernel == contextKernel)
         #expect(r.info.contrast == (contrast.isEmpty ? nil : InputContrast(std: 0.3, floor: 0.04)))
         #expect(r.info.parameterCount == Int(run.output.trimmingCharacters(in: .whitespacesAndNewlines)))
         let input = try #require(RecognizeFixtures.readFloats(dir + "/inputs.f32"))
         let golden = try #require(RecognizeFixtures.readFloats(dir + "/logits.f32"))
-        #expect(input.count == 3 * 24 * width && golden.count == 3 * 11 * timeSteps)
+        #expect(input.count == 3 * height * width && golden.count == 3 * 11 * timeSteps)
         // Batch 3 with maxBatch 2 also exercises chunking.
         let logits = input.withUnsafeBufferPointer { r.logits(planarInput: $0.baseAddress!, batch: 3) }
         let flat = logits.flatMap { $0 }
@@ -64,6 +67,13 @@ struct RecognizeLPRNetTests {
         #expect(LPRNetGeometry.isSupported(width: 98) && LPRNetGeometry.isSupported(width: 118))
         #expect(!LPRNetGeometry.isSupported(width: 93) && !LPRNetGeometry.isSupported(width: 95))
         #expect(!LPRNetGeometry.isSupported(width: 100) && !LPRNetGeometry.isSupported(width: 60))
+        // Every context map of the seed's height is 4 rows, like f3; taller inputs pool to different heights.
+        #expect((0..<4).map { seed.contextPool(level: $0).outRows } == [4, 4, 4, 4])
+        let tall = LPRNetGeometry(inputWidth: 110, inputHeight: 32)
+        #expect(tall.h0 == 30 && tall.h1 == 28 && tall.h2 == 26 && tall.h4 == 24 && tall.h5 == 12 && tall.t == 22)
+        #expect((0..<4).map { tall.contextPool(level: $0).outRows } == [6, 5, 6, 12])
+        #expect(LPRNetGeometry.isSupported(height: 24) && LPRNetGeometry.isSupported(height: 32) && LPRNetGeometry.isSupported(height: 96))
+        #expect(!LPRNetGeometry.isSupported(height: 23) && !LPRNetGeometry.isSupported(height: 97))
     }
 
     /// A wider model (110 -> 22 time steps) preprocesses crops to its width: a crop already

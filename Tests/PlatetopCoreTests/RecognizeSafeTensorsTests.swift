@@ -108,10 +108,10 @@ struct RecognizeSafeTensorsTests {
         mismatch["platetop.color_order"] = "rgb"
         #expect(modelError(t, mismatch) == "model metadata: input_channels 1 does not match color_order rgb")
         #expect(modelError(t + [("extra.weight", [1], [0])], meta) == "tensor 'extra.weight': unexpected in an lprnet model")
-        for (w, h) in [(100, 24), (93, 24), (94, 32)] {
+        for (w, h) in [(100, 24), (93, 24), (94, 23), (94, 97), (100, 32)] {
             var size = meta
             size["platetop.input_width"] = String(w); size["platetop.input_height"] = String(h)
-            #expect(modelError(t, size) == "model metadata: input \(w)x\(h) unsupported (LPRNet needs height 24 and "
+            #expect(modelError(t, size) == "model metadata: input \(w)x\(h) unsupported (LPRNet needs height 24 to 96 and "
                     + "width 94, or a wider one with an even f2 map such as 98, 102, 106, 110)")
         }
         var arch = meta

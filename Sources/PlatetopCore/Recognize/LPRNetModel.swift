@@ -148,8 +148,8 @@ public struct LPRNetModel: Sendable {
             throw ModelFileError("model metadata: blank_index \(blank) outside the \(alphabet.count)-class alphabet")
         }
         let width = try int("platetop.input_width"), height = try int("platetop.input_height")
-        guard height == 24, LPRNetGeometry.isSupported(width: width) else {
-            throw ModelFileError("model metadata: input \(width)x\(height) unsupported (LPRNet needs height 24 and "
+        guard LPRNetGeometry.isSupported(height: height), LPRNetGeometry.isSupported(width: width) else {
+            throw ModelFileError("model metadata: input \(width)x\(height) unsupported (LPRNet needs height 24 to 96 and "
                                  + "width 94, or a wider one with an even f2 map such as 98, 102, 106, 110)")
         }
         let channels = try int("platetop.input_channels")
@@ -199,7 +199,7 @@ public struct LPRNetModel: Sendable {
         self.conv16 = conv16; self.conv20 = conv20; self.container = container
         let params = file.tensors.values.filter { !$0.name.hasSuffix("running_mean") && !$0.name.hasSuffix("running_var") }
             .reduce(0) { $0 + $1.values.count }
-        let geometry = LPRNetGeometry(inputWidth: width)
+        let geometry = LPRNetGeometry(inputWidth: width, inputHeight: height)
         var macs = conv0.outC * conv0.k * geometry.h0 * geometry.w0
         for (b, hw) in [(block1, geometry.h1 * geometry.w1), (block2, geometry.h2 * geometry.w2), (block3, geometry.h2 * geometry.w2)] {
             macs += (b.conv1.outC * b.conv1.k + b.conv2.outC * b.conv2.k + b.conv3.outC * b.conv3.k + b.conv4.outC * b.conv4.k) * hw
@@ -216,25 +216,33 @@ public struct LPRNetModel: Sendable {
     }
 }
 
-/// Spatial sizes of the LPRNet at one input width (height 24), and its context-pooling windows.
+/// Spatial sizes of the LPRNet at one input size, and its context-pooling windows.
 ///
-/// At the seed's width 94 everything is the seed's: 18 time steps, f0/f1 context pools 5x5 stride 5,
+/// At the seed's 94x24 everything is the seed's: 18 time steps, f0/f1 context pools 5x5 stride 5,
 /// f2 pool (4,10) stride (4,2). Wider inputs give more CTC time steps (110 -> 22); their f0/f1 context
 /// maps are averaged over 5-row bands and then over PyTorch's adaptive-average column windows
 /// (`training/lprnet.py` computes the same), and the f2 pool stays the seed's, which fits exactly when
-/// the f2 map is even-wide (``isSupported(width:)``).
+/// the f2 map is even-wide (``isSupported(width:)``). Taller inputs (more rows per character) keep the
+/// same pools; the pooled maps then differ in height, and each is averaged over its own rows.
 struct LPRNetGeometry: Sendable {
-    static let seedWidth = 94
-    let inH = 24, inW: Int
-    let h0 = 22, w0: Int          // conv 3x3 (f0)
-    let h1 = 20, w1: Int          // max-pool 3x3 s1, block 1 (f1)
-    let h2 = 18, w2: Int          // max-pool 3x3 s(1,2), blocks 2, 3 (f2)
-    let h3 = 16, w3: Int          // max-pool 3x3 s(1,2)
-    let h4 = 16                   // conv (1,4) -> 16 x t
-    let h5 = 4, t: Int            // conv (13,1) -> 4 x t (f3), context maps 4 x t
+    static let seedWidth = 94, seedHeight = 24
+    let inH: Int, inW: Int
+    let h0: Int, w0: Int          // conv 3x3 (f0)
+    let h1: Int, w1: Int          // max-pool 3x3 s1, block 1 (f1)
+    let h2: Int, w2: Int          // max-pool 3x3 s(1,2), blocks 2, 3 (f2)
+    let h3: Int, w3: Int          // max-pool 3x3 s(1,2)
+    let h4: Int                   // conv (1,4) -> h3 x t
+    let h5: Int, t: Int           // conv (13,1) -> (h4 - 12) x t (f3; 4 rows at height 24)
 
-    init(inputWidth: Int = LPRNetGeometry.seedWidth) {
+    init(inputWidth: Int = LPRNetGeometry.seedWidth, inputHeight: Int = LPRNetGeometry.seedHeight) {
         inW = inputWidth
+        inH = inputHeight
+        h0 = inputHeight - 2
+        h1 = h0 - 2
+        h2 = h1 - 2
+        h3 = h2 - 2
+        h4 = h3
+        h5 = h4 - 12
         w0 = inputWidth - 2
         w1 = w0 - 2
         w2 = (w1 - 3) / 2 + 1
@@ -249,28 +257,36 @@ struct LPRNetGeometry: Sendable {
         return LPRNetGeometry(inputWidth: width).w2 % 2 == 0
     }
 
+    /// The seed's 24 rows, or a taller input up to 96 (`training/lprnet.py` `supported_height`).
+    static func isSupported(height: Int) -> Bool { (seedHeight...96).contains(height) }
+
     /// The context pooling of f0 (`level` 0), f1, f2 or f3 (`level` 3).
     func contextPool(level: Int) -> ContextPool {
         switch level {
         case 0, 1:
             let width = level == 0 ? w0 : w1
-            if inW == LPRNetGeometry.seedWidth { return ContextPool(rows: 5, rowStride: 5, columns: (0..<t).map { 5 * $0 ..< 5 * $0 + 5 }) }
-            return ContextPool(rows: 5, rowStride: 5, columns: (0..<t).map { i in (i * width) / t ..< ((i + 1) * width + t - 1) / t })
-        case 2: return ContextPool(rows: 4, rowStride: 4, columns: (0..<t).map { 2 * $0 ..< 2 * $0 + 10 })  // the seed's (4,10) s(4,2)
-        default: return ContextPool(rows: 1, rowStride: 1, columns: (0..<t).map { $0 ..< $0 + 1 })
+            let height = level == 0 ? h0 : h1, outRows = (height - 5) / 5 + 1
+            if inW == LPRNetGeometry.seedWidth {
+                return ContextPool(rows: 5, rowStride: 5, outRows: outRows, columns: (0..<t).map { 5 * $0 ..< 5 * $0 + 5 })
+            }
+            return ContextPool(rows: 5, rowStride: 5, outRows: outRows,
+                               columns: (0..<t).map { i in (i * width) / t ..< ((i + 1) * width + t - 1) / t })
+        case 2:  // the seed's (4,10) s(4,2)
+            return ContextPool(rows: 4, rowStride: 4, outRows: (h2 - 4) / 4 + 1, columns: (0..<t).map { 2 * $0 ..< 2 * $0 + 10 })
+        default: return ContextPool(rows: 1, rowStride: 1, outRows: h5, columns: (0..<t).map { $0 ..< $0 + 1 })
         }
     }
 }
 
-/// One context average pool: windows `rows` high every `rowStride` rows, and one column window
-/// `[start, end)` per time step, with the reciprocal of each window's area.
+/// One context average pool: windows `rows` high every `rowStride` rows (`outRows` of them), and one
+/// column window `[start, end)` per time step, with the reciprocal of each window's area.
 struct ContextPool: Sendable {
-    let rows: Int, rowStride: Int
+    let rows: Int, rowStride: Int, outRows: Int
     let columns: [Range<Int>]
     let scales: [Float]
 
-    init(rows: Int, rowStride: Int, columns: [Range<Int>]) {
-        self.rows = rows; self.rowStride = rowStride; self.columns = columns
+    init(rows: Int, rowStride: Int, outRows: Int, columns: [Range<Int>]) {
+        self.rows = rows; self.rowStride = rowStride; self.outRows = outRows; self.columns = columns
         scales = columns.map { 1 / Float(rows * $0.count) }
     }
 }

@@ -216,7 +216,7 @@ final class LPRNetWorkspace: @unchecked Sendable {
         classes = model.info.classCount
         k1 = (b1 + 1) / 2; k2 = (b2 + 3) / 4
         ctxC = c0 + b1 + b2 + classes
-        let g = LPRNetGeometry(inputWidth: model.info.inputWidth)
+        let g = LPRNetGeometry(inputWidth: model.info.inputWidth, inputHeight: model.info.inputHeight)
         self.g = g
         let n = capacity
         var list: [(UnsafeMutablePointer<Float>, Int)] = []
@@ -285,14 +285,14 @@ final class LPRNetWorkspace: @unchecked Sendable {
         maxPool(f1, channels: k1, channelStride: 2, batch: n, h: g.h1, w: g.w1, strideW: 2, outH: g.h2, outW: g.w2, into: p1)
         block(m.block2, input: p1, batch: n, h: g.h2, w: g.w2, into: gB)
         block(m.block3, input: gB, batch: n, h: g.h2, w: g.w2, into: f2)
-        // channel-stride 4 max-pool -> p2 (16 x 21)
+        // channel-stride 4 max-pool -> p2 (h3 x w3; 16 x 21 for the seed)
         maxPool(f2, channels: k2, channelStride: 4, batch: n, h: g.h2, w: g.w2, strideW: 2, outH: g.h3, outW: g.w3, into: p2)
-        // conv (1,4) -> 16 x 18
+        // conv (1,4) -> h4 x t (16 x 18)
         let hw3 = g.h3 * g.w3
         im2col(p2, channels: k2, channelStride: n * hw3, imageStride: hw3, batch: n, h: g.h3, w: g.w3,
                kh: 1, kw: 4, padH: 0, padW: 0, into: col)
         conv(m.conv16, col: col, cols: n * g.h4 * g.t, into: hB, relu: true)
-        // conv (13,1) -> f3, 4 x 18
+        // conv (13,1) -> f3, h5 x t (4 x 18)
         convVertical(m.conv20, x: hB, batch: n, h: g.h4, w: g.t, into: f3, relu: true)
 
         // Global context, already averaged over H (the container is linear and 1 row high, so
@@ -455,23 +455,24 @@ final class LPRNetWorkspace: @unchecked Sendable {
         }
     }
 
-    /// Average-pools `x` ([channels][n][h][w]) to 4 x t with `pool`, divides each image's map by the
-    /// mean of its squares, and writes the mean over the 4 rows to `ctx[rowOffset + c][img][t]`.
+    /// Average-pools `x` ([channels][n][h][w]) to `pool.outRows` x t, divides each image's map by the
+    /// mean of its squares, and writes the mean over those rows to `ctx[rowOffset + c][img][t]`.
     private func context(_ x: UnsafePointer<Float>, channels: Int, batch n: Int, h: Int, w: Int,
                          pool: ContextPool, rowOffset: Int) {
         timed("context") {
             pool.columns.withUnsafeBufferPointer { columns in
                 pool.scales.withUnsafeBufferPointer { scales in
                     contextKernel(x, channels: channels, batch: n, h: h, w: w, kh: pool.rows, sh: pool.rowStride,
-                                  columns: columns, scales: scales, rowOffset: rowOffset)
+                                  outRows: pool.outRows, columns: columns, scales: scales, rowOffset: rowOffset)
                 }
             }
         }
     }
 
     private func contextKernel(_ x: UnsafePointer<Float>, channels: Int, batch n: Int, h: Int, w: Int, kh: Int, sh: Int,
-                               columns: UnsafeBufferPointer<Range<Int>>, scales: UnsafeBufferPointer<Float>, rowOffset: Int) {
-        let T = g.t, H = g.h5
+                               outRows H: Int, columns: UnsafeBufferPointer<Range<Int>>, scales: UnsafeBufferPointer<Float>,
+                               rowOffset: Int) {
+        let T = g.t
         precondition(columns.count == T && columns[T - 1].upperBound <= w && (H - 1) * sh + kh <= h)
         let span = columns[T - 1].upperBound  // input columns the windows touch
         let colSum = rowMax                   // scratch, >= span floats
