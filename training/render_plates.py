@@ -2,7 +2,7 @@
 """Synthetic licence-plate crop renderer (PIL + numpy, Debian system fonts).
 
 Each sample is a camera-like crop of one plate, converted to grey and resized
-to 94x24 (or `--width W` x 24) with the exact Swift preprocessing (training/preprocess.py), stored
+to 94x24 (or `--width W` x `--height H`) with the exact Swift preprocessing (training/preprocess.py), stored
 as rounded uint8.  Labels contain only 0-9A-Z (separators are drawn, never
 labelled).
 
