@@ -264,29 +264,30 @@ struct LPRNetGeometry: Sendable {
     func contextPool(level: Int) -> ContextPool {
         switch level {
         case 0, 1:
-            let width = level == 0 ? w0 : w1
-            let height = level == 0 ? h0 : h1, outRows = (height - 5) / 5 + 1
+            let width = level == 0 ? w0 : w1, height = level == 0 ? h0 : h1
             if inW == LPRNetGeometry.seedWidth {
-                return ContextPool(rows: 5, rowStride: 5, outRows: outRows, columns: (0..<t).map { 5 * $0 ..< 5 * $0 + 5 })
+                return ContextPool(rows: 5, rowStride: 5, mapHeight: height, columns: (0..<t).map { 5 * $0 ..< 5 * $0 + 5 })
             }
-            return ContextPool(rows: 5, rowStride: 5, outRows: outRows,
+            return ContextPool(rows: 5, rowStride: 5, mapHeight: height,
                                columns: (0..<t).map { i in (i * width) / t ..< ((i + 1) * width + t - 1) / t })
         case 2:  // the seed's (4,10) s(4,2)
-            return ContextPool(rows: 4, rowStride: 4, outRows: (h2 - 4) / 4 + 1, columns: (0..<t).map { 2 * $0 ..< 2 * $0 + 10 })
-        default: return ContextPool(rows: 1, rowStride: 1, outRows: h5, columns: (0..<t).map { $0 ..< $0 + 1 })
+            return ContextPool(rows: 4, rowStride: 4, mapHeight: h2, columns: (0..<t).map { 2 * $0 ..< 2 * $0 + 10 })
+        default: return ContextPool(rows: 1, rowStride: 1, mapHeight: h5, columns: (0..<t).map { $0 ..< $0 + 1 })
         }
     }
 }
 
-/// One context average pool: windows `rows` high every `rowStride` rows (`outRows` of them), and one
-/// column window `[start, end)` per time step, with the reciprocal of each window's area.
+/// One context average pool over a map `mapHeight` rows high: windows `rows` high every `rowStride`
+/// rows (`outRows` of them, as PyTorch's avg_pool2d counts), and one column window `[start, end)` per
+/// time step, with the reciprocal of each window's area.
 struct ContextPool: Sendable {
     let rows: Int, rowStride: Int, outRows: Int
     let columns: [Range<Int>]
     let scales: [Float]
 
-    init(rows: Int, rowStride: Int, outRows: Int, columns: [Range<Int>]) {
-        self.rows = rows; self.rowStride = rowStride; self.outRows = outRows; self.columns = columns
+    init(rows: Int, rowStride: Int, mapHeight: Int, columns: [Range<Int>]) {
+        self.rows = rows; self.rowStride = rowStride; self.columns = columns
+        outRows = (mapHeight - rows) / rowStride + 1
         scales = columns.map { 1 / Float(rows * $0.count) }
     }
 }
