@@ -7,8 +7,8 @@
 #   training/eval_candidates.sh MODEL.safetensors [MODEL ...]
 #
 # Environment: PLATETOP (default .build/debug/platetop, built if missing), SHARED (../shared/data),
-# WORK (/work/cache/platetop: eval-synth-v6w110/ and eval-synth-v4w110/ written by
-# export_synth_val.py; for a model H rows tall, eval-synth-v6w110hH/ and eval-synth-v4w110hH/), E2E (/work/cache/platetop-det/test/e2e.csv), SYNTH=0 / E2E_RUN=0 skip those sets.
+# WORK (/work/cache/platetop: eval-synth-v6wW/ and eval-synth-v4wW/ written by
+# export_synth_val.py for a model W wide; eval-synth-v6wWhH/ and eval-synth-v4wWhH/ when it is H rows tall, not 24), E2E (/work/cache/platetop-det/test/e2e.csv), SYNTH=0 / E2E_RUN=0 skip those sets.
 set -eu
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 MODEL.safetensors [MODEL ...]" >&2; exit 2; }
@@ -37,12 +37,13 @@ for m in "$@"; do
         eu=$(score training/splits/eu_test.csv --images "$SHARED/eu-plates" --no-detector --model "$m")
     fi
     if [ "${SYNTH:-1}" != 0 ]; then
-        # A taller model reads the same plates rendered at its height (export_synth_val.py of the
-        # `render_plates.py --height H` set): eval-synth-v6w110hH.
-        h=$("$P" info --model "$m" | sed -n 's/^  input: [0-9]*x\([0-9]*\)x.*/\1/p')
-        suffix=; [ "${h:-24}" = 24 ] || suffix=h$h
-        [ -d "$WORK/eval-synth-v6w110$suffix" ] && s6=$(score "$WORK/eval-synth-v6w110$suffix" --model "$m")
-        [ -d "$WORK/eval-synth-v4w110$suffix" ] && s4=$(score "$WORK/eval-synth-v4w110$suffix" --model "$m")
+        # A model of another input size reads the same plates rendered at its size (export_synth_val.py
+        # of the `render_plates.py --width W --height H` set): eval-synth-v6wW, or eval-synth-v6wWhH
+        # when H is not 24.
+        size=$("$P" info --model "$m" | sed -n 's/^  input: \([0-9]*\)x\([0-9]*\)x.*/w\1h\2/p')
+        size=${size:-w110h24}; size=${size%h24}
+        [ -d "$WORK/eval-synth-v6$size" ] && s6=$(score "$WORK/eval-synth-v6$size" --model "$m")
+        [ -d "$WORK/eval-synth-v4$size" ] && s4=$(score "$WORK/eval-synth-v4$size" --model "$m")
     fi
     if [ "${E2E_RUN:-1}" != 0 ] && [ -f "$E2E" ]; then
         e2e=$(score "$E2E" --model "$m")

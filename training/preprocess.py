@@ -42,6 +42,12 @@ def resize_bilinear(img, out_w=OUT_W, out_h=OUT_H):
     return (top * (1 - wy) + bot * wy).astype(np.float32)
 
 
+def grey_input(rgb, width=OUT_W, height=OUT_H):
+    """RGB uint8 [H, W, 3] -> float32 [height, width] grey, not normalised: the recognizer's input
+    at any size it runs (the same grey and resize as the Swift engine)."""
+    return resize_bilinear(rgb_to_gray(rgb), out_w=width, out_h=height)
+
+
 def preprocess_gray(gray, mean=MEAN, scale=SCALE):
     """grey uint8 [H, W] -> float32 [24, 94] normalised."""
     return (resize_bilinear(gray) - mean) * scale

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from preprocess import OUT_H, OUT_W, resize_bilinear, rgb_to_gray  # noqa: E402
+from preprocess import OUT_H, OUT_W, grey_input  # noqa: E402
 
 # Recipe 1: the first shards (crop margins down to -1 %/-6 %, no legibility budget); recipe 2 (default):
 # crops never cut into the plate's sides, small plates get milder blur/noise/JPEG, lighter dirt.
@@ -776,7 +776,7 @@ def render_one(rng, info=None):
 
 def to_input_u8(rgb, width=OUT_W, height=OUT_H):
     """Exact Swift preprocessing (grey + half-pixel bilinear to width x height), rounded to uint8."""
-    return np.clip(np.round(resize_bilinear(rgb_to_gray(rgb), out_w=width, out_h=height)), 0, 255).astype(np.uint8)
+    return np.clip(np.round(grey_input(rgb, width, height)), 0, 255).astype(np.uint8)
 
 
 def draw_shard(seed, start, count, width, infos=None, height=OUT_H):

@@ -29,7 +29,7 @@ from PIL import Image, ImageFilter
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from lprnet import INPUT_HEIGHT, INPUT_WIDTH, LPRNet, exported_contrast, supported_height, supported_width  # noqa: E402
-from preprocess import MEAN, SCALE, resize_bilinear, rgb_to_gray  # noqa: E402
+from preprocess import MEAN, SCALE, grey_input  # noqa: E402
 from safetensors_io import export_lprnet, load as load_safetensors  # noqa: E402
 
 ALPHABET = list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") + ["-"]
@@ -105,7 +105,7 @@ def augment_real(rgb, rng, width=INPUT_WIDTH, strong=False, height=INPUT_HEIGHT)
         img.save(buf, "JPEG", quality=int(rng.integers(30, 90)))
         buf.seek(0)
         img = Image.open(buf).convert("RGB")
-    return resize_bilinear(rgb_to_gray(np.asarray(img)), out_w=width, out_h=height)
+    return grey_input(np.asarray(img), width, height)
 
 
 SPLICE_FORMAT = re.compile(r"[A-Z]{3}[0-9]{4}")
@@ -115,7 +115,7 @@ def splice_cuts(model, imgs, labels, width, device="cpu", height=INPUT_HEIGHT):
     """Per real crop, where its letter group ends: the fraction of the crop's width halfway between
     the CTC peaks of its last letter and first digit, as `model` reads the un-augmented crop; None
     for crops whose label is not `AAA9999` or that the model misreads (no trustworthy alignment)."""
-    x = torch.from_numpy(np.stack([(resize_bilinear(rgb_to_gray(im), out_w=width, out_h=height) - MEAN) * SCALE
+    x = torch.from_numpy(np.stack([(grey_input(im, width, height) - MEAN) * SCALE
                                    for im in imgs])[:, None].astype(np.float32))
     was_training = model.training
     model.eval()
@@ -367,7 +367,7 @@ def main():
     vx, vy = check_width(vx[:a.synth_val_n], a.synth_val), vy[:a.synth_val_n]
     br_tr_imgs, br_tr_y = read_split(os.path.join(a.splits, "br_train.csv"), a.br_data)
     br_va_imgs, br_va_y = read_split(os.path.join(a.splits, "br_val.csv"), a.br_data)
-    br_vx = np.stack([resize_bilinear(rgb_to_gray(im), out_w=a.input_width, out_h=a.input_height) for im in br_va_imgs])
+    br_vx = np.stack([grey_input(im, a.input_width, a.input_height) for im in br_va_imgs])
     log(f"data: synth train {len(sy)}, synth val {len(vy)}, BR train {len(br_tr_y)}, "
         f"BR val {len(br_va_y)}; widths {widths}, input {a.input_width}x{a.input_height}, device {a.device}, "
         f"precision {a.precision}", logf)
