@@ -352,9 +352,9 @@ def main():
                 ys += y
         if not xs:
             raise SystemExit(f"no training shards in {a.synth_train}; run render_plates.py first")
-        return check_width(np.concatenate(xs), a.synth_train), ys
+        return check_size(np.concatenate(xs), a.synth_train), ys
 
-    def check_width(x, name):
+    def check_size(x, name):
         if x.shape[2] != a.input_width:
             raise SystemExit(f"{name}: shards are {x.shape[2]} wide, --input-width is {a.input_width}")
         if x.shape[1] != a.input_height:
@@ -364,7 +364,7 @@ def main():
 
     sx, sy = load_train()
     vx, vy = load_shards(os.path.join(a.work, a.synth_val, "*.npz"))
-    vx, vy = check_width(vx[:a.synth_val_n], a.synth_val), vy[:a.synth_val_n]
+    vx, vy = check_size(vx[:a.synth_val_n], a.synth_val), vy[:a.synth_val_n]
     br_tr_imgs, br_tr_y = read_split(os.path.join(a.splits, "br_train.csv"), a.br_data)
     br_va_imgs, br_va_y = read_split(os.path.join(a.splits, "br_val.csv"), a.br_data)
     br_vx = np.stack([grey_input(im, a.input_width, a.input_height) for im in br_va_imgs])

@@ -265,11 +265,10 @@ struct LPRNetGeometry: Sendable {
         switch level {
         case 0, 1:
             let width = level == 0 ? w0 : w1, height = level == 0 ? h0 : h1
-            if inW == LPRNetGeometry.seedWidth {
-                return ContextPool(rows: 5, rowStride: 5, mapHeight: height, columns: (0..<t).map { 5 * $0 ..< 5 * $0 + 5 })
-            }
-            return ContextPool(rows: 5, rowStride: 5, mapHeight: height,
-                               columns: (0..<t).map { i in (i * width) / t ..< ((i + 1) * width + t - 1) / t })
+            let columns = inW == LPRNetGeometry.seedWidth
+                ? (0..<t).map { 5 * $0 ..< 5 * $0 + 5 }                                  // the seed's 5x5 stride 5
+                : (0..<t).map { i in (i * width) / t ..< ((i + 1) * width + t - 1) / t }  // adaptive windows
+            return ContextPool(rows: 5, rowStride: 5, mapHeight: height, columns: columns)
         case 2:  // the seed's (4,10) s(4,2)
             return ContextPool(rows: 4, rowStride: 4, mapHeight: h2, columns: (0..<t).map { 2 * $0 ..< 2 * $0 + 10 })
         default: return ContextPool(rows: 1, rowStride: 1, mapHeight: h5, columns: (0..<t).map { $0 ..< $0 + 1 })
