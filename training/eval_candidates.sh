@@ -1,14 +1,14 @@
 #!/bin/sh
 # Reads candidate recognizers with the Swift engine (`platetop eval`) on every set the model card
 # reports, one line per model: BR validation, BR validation with `--pattern`, the real European test
-# set, and (where their folders exist) the recipe-6 and recipe-4 synthetic validation sets and the
+# set, and (where their folders exist) the recipe-6, -7, -8 and -4 synthetic validation sets and the
 # detector's end-to-end frames.
 #
 #   training/eval_candidates.sh MODEL.safetensors [MODEL ...]
 #
 # Environment: PLATETOP (default .build/debug/platetop, built if missing), SHARED (../shared/data),
-# WORK (/work/cache/platetop: eval-synth-v6wW/ and eval-synth-v4wW/ written by
-# export_synth_val.py for a model W wide; eval-synth-v6wWhH/ and eval-synth-v4wWhH/ when it is H rows tall, not 24), E2E (/work/cache/platetop-det/test/e2e.csv), SYNTH=0 / E2E_RUN=0 skip those sets.
+# WORK (/work/cache/platetop: eval-synth-v6wW/, eval-synth-v7wW/, eval-synth-v8wW/ and eval-synth-v4wW/
+# written by export_synth_val.py for a model W wide; eval-synth-v6wWhH/ ... when it is H rows tall, not 24), E2E (/work/cache/platetop-det/test/e2e.csv), SYNTH=0 / E2E_RUN=0 skip those sets.
 set -eu
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 MODEL.safetensors [MODEL ...]" >&2; exit 2; }
@@ -27,12 +27,12 @@ score() {
 }
 
 # A set whose data is absent prints `-`.
-printf 'model\tBR val\tBR val --pattern\tEuropean\trecipe 6\trecipe 4\tend to end\n'
+printf 'model\tBR val\tBR val --pattern\tEuropean\trecipe 6\trecipe 7\trecipe 8\trecipe 4\tend to end\n'
 for m in "$@"; do
     [ -f "$m" ] || { echo "error: $m not found" >&2; exit 1; }
     br=$(score training/splits/br_val.csv --images "$SHARED/br-plates" --model "$m")
     brp=$(score training/splits/br_val.csv --images "$SHARED/br-plates" --model "$m" --pattern '[A-Z]{3}[0-9]{4}')
-    eu=-; s6=-; s4=-; e2e=-
+    eu=-; s6=-; s7=-; s8=-; s4=-; e2e=-
     if [ -d "$SHARED/eu-plates" ]; then
         eu=$(score training/splits/eu_test.csv --images "$SHARED/eu-plates" --no-detector --model "$m")
     fi
@@ -43,10 +43,12 @@ for m in "$@"; do
         size=$("$P" info --model "$m" | sed -n 's/^  input: \([0-9]*\)x\([0-9]*\)x.*/w\1h\2/p')
         size=${size:-w110h24}; size=${size%h24}
         [ -d "$WORK/eval-synth-v6$size" ] && s6=$(score "$WORK/eval-synth-v6$size" --model "$m")
+        [ -d "$WORK/eval-synth-v7$size" ] && s7=$(score "$WORK/eval-synth-v7$size" --model "$m")
+        [ -d "$WORK/eval-synth-v8$size" ] && s8=$(score "$WORK/eval-synth-v8$size" --model "$m")
         [ -d "$WORK/eval-synth-v4$size" ] && s4=$(score "$WORK/eval-synth-v4$size" --model "$m")
     fi
     if [ "${E2E_RUN:-1}" != 0 ] && [ -f "$E2E" ]; then
         e2e=$(score "$E2E" --model "$m")
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$br" "$brp" "$eu" "$s6" "$s4" "$e2e"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$br" "$brp" "$eu" "$s6" "$s7" "$s8" "$s4" "$e2e"
 done

@@ -1,8 +1,8 @@
 """Exact numpy mirror of the Swift recognizer preprocessing.
 
 RGB uint8 -> grey uint8 as (19595*R + 38470*G + 7471*B + 32768) >> 16,
-then bilinear resize with half-pixel centres to 94x24 in float (no rounding),
-then (v - mean) * scale.
+then bilinear resize with half-pixel centres to the model's input size in float (no rounding;
+`grey_input`), then (v - MEAN) * SCALE where the caller normalises.
 """
 import numpy as np
 
@@ -47,12 +47,3 @@ def grey_input(rgb, width=OUT_W, height=OUT_H):
     at any size it runs (the same grey and resize as the Swift engine)."""
     return resize_bilinear(rgb_to_gray(rgb), out_w=width, out_h=height)
 
-
-def preprocess_gray(gray, mean=MEAN, scale=SCALE):
-    """grey uint8 [H, W] -> float32 [24, 94] normalised."""
-    return (resize_bilinear(gray) - mean) * scale
-
-
-def preprocess_rgb(rgb, mean=MEAN, scale=SCALE):
-    """RGB uint8 [H, W, 3] -> float32 [24, 94] normalised (grey model input)."""
-    return preprocess_gray(rgb_to_gray(rgb), mean, scale)

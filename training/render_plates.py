@@ -38,6 +38,14 @@ from preprocess import OUT_H, OUT_W, grey_input  # noqa: E402
 # 999AAA67), steep rotations (uniform +-15 deg) for 30 % of the crops instead of 20 %, and more real
 # European furniture: red Belgian text and border, national bands with flag stripes instead of the EU
 # band (H, AL, GB, CH, ...), and a square number sticker at the right (SE).
+# Recipe 7: recipe 6 where free-format texts (generic plates, European generic groups, US vanity-style
+# plates) are runs of letters and runs of digits, as nearly every plate system writes them (FUOCO,
+# 5VSP06, AB12CDE): a letter run may draw O and a digit run 0, so a round glyph is read from its
+# neighbours, which real plates allow and recipe 6's scattered slots did not; a one-character run
+# beside another draws neither O nor 0, and 15 % of such texts stay scattered (recipe 6, no O).
+# Recipe 8: recipe 7 where a letter run never starts or ends with O beside a digit run, so a round
+# glyph touching a digit is a 0, as on real plates (XC08AYN, DT005DD, 5VSP06; recipe 7 taught the
+# model to read such glyphs as O after a letter).
 # Kept selectable so training/make_model.sh re-renders exactly the shards the shipped model saw.
 RECIPE = 4
 
@@ -45,6 +53,8 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
 ALNUM = DIGITS + LETTERS
 ALNUM_NO_O = DIGITS + LETTERS.replace("O", "")  # recipe 6's letter-or-digit slots
+LETTERS_NO_O = LETTERS.replace("O", "")  # recipe 7's one-letter runs between two others
+DIGITS_NO_0 = DIGITS.replace("0", "")
 
 _FONT_DIRS = [
     "/usr/share/fonts/truetype/dejavu",
@@ -152,6 +162,32 @@ def _rs(rng, alphabet, n):
     return "".join(s)
 
 
+def _free(rng, n):
+    """n characters of a free-format text: scattered letters and digits (recipes up to 6), or from
+    recipe 7 mostly one to four alternating runs of letters and digits (see RECIPE); from recipe 8
+    no O touches a digit run."""
+    if RECIPE < 7 or n < 2 or rng.random() < 0.15:
+        return _rs(rng, ALNUM, n)
+    k = int(rng.integers(1, min(n, 4) + 1))
+    ends = sorted(int(c) for c in rng.choice(np.arange(1, n), k - 1, replace=False)) + [n]
+    letters = rng.random() < 0.5
+    s, start = "", 0
+    for i, end in enumerate(ends):
+        m = end - start
+        alphabet = LETTERS if letters else DIGITS
+        if m == 1 and k > 1:  # a lone character beside another run: no context tells O from 0
+            alphabet = LETTERS_NO_O if letters else DIGITS_NO_0
+        run = _rs(rng, alphabet, m)
+        if RECIPE >= 8 and letters:  # a round glyph touching a digit run is a 0 (XC08AYN, DT005DD)
+            if i > 0 and run[0] == "O":
+                run = LETTERS_NO_O[int(rng.integers(0, len(LETTERS_NO_O)))] + run[1:]
+            if i < k - 1 and run[-1] == "O":
+                run = run[:-1] + LETTERS_NO_O[int(rng.integers(0, len(LETTERS_NO_O)))]
+        s += run
+        letters, start = not letters, end
+    return s
+
+
 def text_br_old(rng):
     l, d = _rs(rng, LETTERS, 3), _rs(rng, DIGITS, 4)
     return [l, d], rng.choice(["-", "·", " ", "-"])
@@ -186,7 +222,7 @@ def text_eu(rng):
         sep = " "
     else:  # generic groups
         n = rng.integers(2, 4)
-        g = [_rs(rng, ALNUM, rng.integers(1, 4)) for _ in range(n)]
+        g = [_free(rng, int(rng.integers(1, 4))) for _ in range(n)]
         sep = rng.choice([" ", "-", "·"])
     return g, sep
 
@@ -198,17 +234,17 @@ def text_us(rng):
     elif k == 1:
         g = [_rs(rng, LETTERS, 3), _rs(rng, DIGITS, 4)]
     elif k == 2:
-        g = [_rs(rng, ALNUM, rng.integers(5, 8))]
+        g = [_free(rng, int(rng.integers(5, 8)))]
     elif k == 3:
         g = [_rs(rng, DIGITS, 3), _rs(rng, LETTERS, 3)]
     else:
-        g = [_rs(rng, LETTERS, 2) + _rs(rng, DIGITS, 1), _rs(rng, ALNUM, 3)]
+        g = [_rs(rng, LETTERS, 2) + _rs(rng, DIGITS, 1), _free(rng, 3)]
     return g, rng.choice([" ", "-", " ", ""])
 
 
 def text_generic(rng):
     n = int(rng.integers(2, 11))
-    s = _rs(rng, ALNUM, n)
+    s = _free(rng, n)
     if n >= 4 and rng.random() < 0.4:
         c = int(rng.integers(1, n))
         return [s[:c], s[c:]], rng.choice([" ", "-"])
@@ -819,7 +855,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--prefix", default="shard")
-    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5, 6], default=4, help="capture recipe (see RECIPE)")
+    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5, 6, 7, 8], default=4, help="capture recipe (see RECIPE)")
     ap.add_argument("--width", type=int, default=OUT_W,
                     help="model input width the crops are resized to (default %(default)s; the crops drawn "
                          "do not depend on it, so --width 110 stores the same plates wider)")
