@@ -2,12 +2,13 @@
 # Installs the Debian/Ubuntu packages platetop needs that are missing (idempotent).
 #   scripts/install-deps.sh runtime   # build + run: FFmpeg, ncursesw, OpenBLAS
 #   scripts/install-deps.sh test      # + what the test suite uses: ffmpeg CLI, tmux, an RTSP server,
-#                                     #   PyTorch/OpenCV/PIL for the parity references
+#                                     #   PyTorch/OpenCV/PIL for the parity references, DejaVu fonts for
+#                                     #   the synthetic renderer's tests
 set -euo pipefail
 mode="${1:-runtime}"
 runtime=(pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libncursesw5-dev libopenblas-dev ffmpeg)
 test_extra=(tmux python3 python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-            gstreamer1.0-plugins-bad python3-numpy python3-torch python3-opencv python3-pil)
+            gstreamer1.0-plugins-bad python3-numpy python3-torch python3-opencv python3-pil fonts-dejavu-core)
 packages=("${runtime[@]}")
 [ "$mode" = test ] && packages+=("${test_extra[@]}")
 

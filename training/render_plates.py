@@ -46,6 +46,8 @@ from preprocess import OUT_H, OUT_W, grey_input  # noqa: E402
 # Recipe 8: recipe 7 where a letter run never starts or ends with O beside a digit run, so a round
 # glyph touching a digit is a 0, as on real plates (XC08AYN, DT005DD, 5VSP06; recipe 7 taught the
 # model to read such glyphs as O after a letter).
+# Recipe 9: recipe 8 where the three monospace faces with a dotted zero (DejaVu Sans Mono, Liberation
+# Mono Bold; about a tenth of the plates) draw their 0 with their O, as undotted as every real plate's.
 # Kept selectable so training/make_model.sh re-renders exactly the shards the shipped model saw.
 RECIPE = 4
 
@@ -92,6 +94,9 @@ _PLATE_FONTS_5 = [
     ("ClearSans-Bold.ttf", 2), ("ClearSans-Medium.ttf", 1), ("BebasNeue-Bold.otf", 2),
     ("LeagueSpartan-Bold.otf", 1),
 ]
+# Monospace faces whose zero carries a dot, which no plate's does: from recipe 9 their digit 0 is
+# drawn with their letter O (the same width), so the model cannot learn the dot as what makes a 0.
+DOTTED_ZERO_FONTS = {"DejaVuSansMono-Bold.ttf", "DejaVuSansMono.ttf", "LiberationMono-Bold.ttf"}
 _DECOR_FONTS = ["DejaVuSerif-BoldItalic.ttf", "Z003-MediumItalic.otf",
                 "LiberationSerif-Italic.ttf", "DejaVuSans.ttf",
                 "FreeSerifBoldItalic.ttf", "URWBookman-DemiItalic.otf",
@@ -270,6 +275,8 @@ def _col(rng, base, jitter=18):
 
 def draw_text_box(img, box, text, fpath, fill, rng, stretch=True, spacing=0.0):
     """Draw `text` fitted into box=(x0,y0,x1,y1) (height-driven)."""
+    if RECIPE >= 9 and os.path.basename(fpath) in DOTTED_ZERO_FONTS:
+        text = text.replace("0", "O")  # the glyph drawn, not the label
     x0, y0, x1, y1 = [int(round(v)) for v in box]
     bw, bh = max(1, x1 - x0), max(1, y1 - y0)
     f = font(fpath, 64)
@@ -855,7 +862,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--prefix", default="shard")
-    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5, 6, 7, 8], default=4, help="capture recipe (see RECIPE)")
+    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5, 6, 7, 8, 9], default=4, help="capture recipe (see RECIPE)")
     ap.add_argument("--width", type=int, default=OUT_W,
                     help="model input width the crops are resized to (default %(default)s; the crops drawn "
                          "do not depend on it, so --width 110 stores the same plates wider)")

@@ -3,12 +3,15 @@ import Testing
 
 /// The synthetic renderer's plate texts (training/render_plates.py, the shipped model's data): recipe 7
 /// writes free-format texts as runs of letters and runs of digits, so that a round glyph is an O in a
-/// letter run and a 0 in a digit run, recipe 8 keeps O away from digits, and neither changes the
-/// random draws of the recipes before it (training/make_model.sh re-renders the shipped model's
+/// letter run and a 0 in a digit run, recipe 8 keeps O away from digits, recipe 9 draws no dotted
+/// zero, and none changes the random draws of the recipes before it (training/make_model.sh re-renders the shipped model's
 /// shards from them).
 @Suite("synthetic plate texts")
 struct RendererTextTests {
-    static let pythonPresent = CLI.pythonImports("numpy, PIL")
+    /// /usr/bin/python3 imports numpy and PIL, and the renderer's first plate font is installed
+    /// (fonts-dejavu-core; render_plates.py refuses to start without plate fonts).
+    static let rendererReady = CLI.pythonImports("numpy, PIL")
+        && FileManager.default.fileExists(atPath: "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
     /// 3000 generic plate texts (groups joined) of `recipe` drawn from seed 1.
     static func genericTexts(recipe: Int) throws -> [String] {
@@ -35,6 +38,39 @@ struct RendererTextTests {
         return result
     }
 
+    /// Recipe 9 draws the digit 0 of the dotted-zero monospace faces with their letter O (real plates
+    /// have no dotted zero); other faces, and recipe 8, keep their own 0.
+    @Test("recipe 9 draws no dotted zero")
+    func recipe9UndottedZero() throws {
+        guard Self.rendererReady else {
+            print("skipping recipe9UndottedZero: /usr/bin/python3 with numpy and PIL, or DejaVu fonts, unavailable")
+            return
+        }
+        let code = """
+            import sys; sys.path.insert(0, sys.argv[1])
+            import numpy as np, render_plates as rp
+            from PIL import Image
+            def ink(recipe, face, text):
+                rp.RECIPE = recipe
+                img = Image.new("L", (120, 40), 0)
+                rp.draw_text_box(img, (0, 0, 120, 40), text, rp._find(face), 255, np.random.default_rng(1), stretch=False)
+                return np.asarray(img)
+            for face in ("DejaVuSansMono-Bold.ttf", "LiberationMono-Bold.ttf", "DejaVuSans-Bold.ttf"):
+                if rp._find(face) is None:
+                    print(face, "missing"); continue
+                print(face, int((ink(9, face, "A0") == ink(9, face, "AO")).all()),
+                      int((ink(8, face, "A0") == ink(8, face, "AO")).all()))
+            """
+        let lines = try CLI.tool("/usr/bin/python3", ["-c", code, CLI.packageRoot + "/training"])
+            .split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(lines)")
+        // Recipe 9: the mono faces' 0 is their O; recipe 8: it is not; a face without a dot keeps its 0.
+        for line in lines where !line.hasSuffix("missing") {
+            let expected = line.hasPrefix("DejaVuSans-Bold") ? " 0 0" : " 1 0"
+            #expect(line.hasSuffix(expected), "\(line)")
+        }
+    }
+
     /// Whether a letter O stands next to a digit (the glyph pair many plate fonts draw alike).
     static func hasOBesideDigit(_ text: String) -> Bool {
         let c = Array(text)
@@ -45,8 +81,8 @@ struct RendererTextTests {
 
     @Test("recipe 6 draws the same texts as when its shards were rendered")
     func recipe6Unchanged() throws {
-        guard Self.pythonPresent else {
-            print("skipping recipe6Unchanged: /usr/bin/python3 with numpy and PIL unavailable")
+        guard Self.rendererReady else {
+            print("skipping recipe6Unchanged: /usr/bin/python3 with numpy and PIL, or DejaVu fonts, unavailable")
             return
         }
         let texts = try Self.genericTexts(recipe: 6)
@@ -58,8 +94,8 @@ struct RendererTextTests {
 
     @Test("recipe 7 texts are letter and digit runs, with O only inside a letter run")
     func recipe7Runs() throws {
-        guard Self.pythonPresent else {
-            print("skipping recipe7Runs: /usr/bin/python3 with numpy and PIL unavailable")
+        guard Self.rendererReady else {
+            print("skipping recipe7Runs: /usr/bin/python3 with numpy and PIL, or DejaVu fonts, unavailable")
             return
         }
         let texts = try Self.genericTexts(recipe: 7)
@@ -82,8 +118,8 @@ struct RendererTextTests {
 
     @Test("recipe 8 texts have O inside letter runs and never beside a digit")
     func recipe8NoOBesideDigit() throws {
-        guard Self.pythonPresent else {
-            print("skipping recipe8NoOBesideDigit: /usr/bin/python3 with numpy and PIL unavailable")
+        guard Self.rendererReady else {
+            print("skipping recipe8NoOBesideDigit: /usr/bin/python3 with numpy and PIL, or DejaVu fonts, unavailable")
             return
         }
         let texts = try Self.genericTexts(recipe: 8)
