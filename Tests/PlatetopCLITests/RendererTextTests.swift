@@ -6,12 +6,13 @@ import Testing
 /// letter run and a 0 in a digit run, recipe 8 keeps O away from digits, recipe 9 draws no dotted
 /// zero, and none changes the random draws of the recipes before it (training/make_model.sh re-renders the shipped model's
 /// shards from them).
-@Suite("synthetic plate texts")
+/// /usr/bin/python3 imports numpy and PIL, and the renderer's first plate font is installed
+/// (fonts-dejavu-core; render_plates.py refuses to start without plate fonts).
+let rendererReady = CLI.pythonImports("numpy, PIL")
+    && FileManager.default.fileExists(atPath: "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+@Suite("synthetic plate texts", .enabled(if: rendererReady, "needs /usr/bin/python3 with numpy and PIL, and fonts-dejavu-core"))
 struct RendererTextTests {
-    /// /usr/bin/python3 imports numpy and PIL, and the renderer's first plate font is installed
-    /// (fonts-dejavu-core; render_plates.py refuses to start without plate fonts).
-    static let rendererReady = CLI.pythonImports("numpy, PIL")
-        && FileManager.default.fileExists(atPath: "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
     /// 3000 generic plate texts (groups joined) of `recipe` drawn from seed 1.
     static func genericTexts(recipe: Int) throws -> [String] {
@@ -42,10 +43,6 @@ struct RendererTextTests {
     /// have no dotted zero); other faces, and recipe 8, keep their own 0.
     @Test("recipe 9 draws no dotted zero")
     func recipe9UndottedZero() throws {
-        guard Self.rendererReady else {
-            print("skipping recipe9UndottedZero: /usr/bin/python3 with numpy and PIL, or DejaVu fonts, unavailable")
-            return
-        }
         let code = """
             import sys; sys.path.insert(0, sys.argv[1])
             import numpy as np, render_plates as rp
@@ -81,10 +78,6 @@ struct RendererTextTests {
 
     @Test("recipe 6 draws the same texts as when its shards were rendered")
     func recipe6Unchanged() throws {
-        guard Self.rendererReady else {
-            print("skipping recipe6Unchanged: /usr/bin/python3 with numpy and PIL, or DejaVu fonts, unavailable")
-            return
-        }
         let texts = try Self.genericTexts(recipe: 6)
         #expect(texts.count == 3000)
         #expect(Array(texts.prefix(6)) == ["HRY15T", "9T8EMJ30VR", "AAA", "H90R2", "RY3Q", "YEIA"])
@@ -94,10 +87,6 @@ struct RendererTextTests {
 
     @Test("recipe 7 texts are letter and digit runs, with O only inside a letter run")
     func recipe7Runs() throws {
-        guard Self.rendererReady else {
-            print("skipping recipe7Runs: /usr/bin/python3 with numpy and PIL, or DejaVu fonts, unavailable")
-            return
-        }
         let texts = try Self.genericTexts(recipe: 7)
         #expect(texts.count == 3000)
         #expect(texts.allSatisfy { !$0.isEmpty && $0.count <= 10 && $0.allSatisfy { $0.isASCII && ($0.isNumber || $0.isUppercase) } })
@@ -118,10 +107,6 @@ struct RendererTextTests {
 
     @Test("recipe 8 texts have O inside letter runs and never beside a digit")
     func recipe8NoOBesideDigit() throws {
-        guard Self.rendererReady else {
-            print("skipping recipe8NoOBesideDigit: /usr/bin/python3 with numpy and PIL, or DejaVu fonts, unavailable")
-            return
-        }
         let texts = try Self.genericTexts(recipe: 8)
         #expect(texts.count == 3000)
         let withO = texts.filter { $0.contains("O") }
