@@ -32,7 +32,8 @@ for m in "$@"; do
     [ -f "$m" ] || { echo "error: $m not found" >&2; exit 1; }
     br=$(score training/splits/br_val.csv --images "$SHARED/br-plates" --model "$m")
     brp=$(score training/splits/br_val.csv --images "$SHARED/br-plates" --model "$m" --pattern '[A-Z]{3}[0-9]{4}')
-    eu=-; s6=-; s7=-; s8=-; s4=-; e2e=-
+    eu=-; e2e=-
+    synth='	-	-	-	-'  # the synthetic columns (recipes 6, 7, 8 and 4), each tab-led
     if [ -d "$SHARED/eu-plates" ]; then
         eu=$(score training/splits/eu_test.csv --images "$SHARED/eu-plates" --no-detector --model "$m")
     fi
@@ -42,13 +43,15 @@ for m in "$@"; do
         # when H is not 24.
         size=$("$P" info --model "$m" | sed -n 's/^  input: \([0-9]*\)x\([0-9]*\)x.*/w\1h\2/p')
         size=${size:-w110h24}; size=${size%h24}
-        [ -d "$WORK/eval-synth-v6$size" ] && s6=$(score "$WORK/eval-synth-v6$size" --model "$m")
-        [ -d "$WORK/eval-synth-v7$size" ] && s7=$(score "$WORK/eval-synth-v7$size" --model "$m")
-        [ -d "$WORK/eval-synth-v8$size" ] && s8=$(score "$WORK/eval-synth-v8$size" --model "$m")
-        [ -d "$WORK/eval-synth-v4$size" ] && s4=$(score "$WORK/eval-synth-v4$size" --model "$m")
+        synth=''
+        for r in 6 7 8 4; do
+            s=-
+            [ -d "$WORK/eval-synth-v$r$size" ] && s=$(score "$WORK/eval-synth-v$r$size" --model "$m")
+            synth="$synth	$s"
+        done
     fi
     if [ "${E2E_RUN:-1}" != 0 ] && [ -f "$E2E" ]; then
         e2e=$(score "$E2E" --model "$m")
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$br" "$brp" "$eu" "$s6" "$s7" "$s8" "$s4" "$e2e"
+    printf '%s\t%s\t%s\t%s%s\t%s\n' "$m" "$br" "$brp" "$eu" "$synth" "$e2e"
 done

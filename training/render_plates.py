@@ -55,7 +55,8 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
 ALNUM = DIGITS + LETTERS
 ALNUM_NO_O = DIGITS + LETTERS.replace("O", "")  # recipe 6's letter-or-digit slots
-LETTERS_NO_O = LETTERS.replace("O", "")  # recipe 7's one-letter runs between two others
+# recipe 7's one-character runs beside another run, and recipe 8's letters beside a digit run
+LETTERS_NO_O = LETTERS.replace("O", "")
 DIGITS_NO_0 = DIGITS.replace("0", "")
 
 _FONT_DIRS = [
@@ -185,9 +186,9 @@ def _free(rng, n):
         run = _rs(rng, alphabet, m)
         if RECIPE >= 8 and letters:  # a round glyph touching a digit run is a 0 (XC08AYN, DT005DD)
             if i > 0 and run[0] == "O":
-                run = LETTERS_NO_O[int(rng.integers(0, len(LETTERS_NO_O)))] + run[1:]
+                run = _rs(rng, LETTERS_NO_O, 1) + run[1:]
             if i < k - 1 and run[-1] == "O":
-                run = run[:-1] + LETTERS_NO_O[int(rng.integers(0, len(LETTERS_NO_O)))]
+                run = run[:-1] + _rs(rng, LETTERS_NO_O, 1)
         s += run
         letters, start = not letters, end
     return s

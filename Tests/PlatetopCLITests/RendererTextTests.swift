@@ -1,19 +1,18 @@
 import Foundation
 import Testing
 
-/// The synthetic renderer's plate texts (training/render_plates.py, the shipped model's data): recipe 7
-/// writes free-format texts as runs of letters and runs of digits, so that a round glyph is an O in a
-/// letter run and a 0 in a digit run, recipe 8 keeps O away from digits, recipe 9 draws no dotted
-/// zero, and none changes the random draws of the recipes before it (training/make_model.sh re-renders the shipped model's
-/// shards from them).
 /// /usr/bin/python3 imports numpy and PIL, and the renderer's first plate font is installed
 /// (fonts-dejavu-core; render_plates.py refuses to start without plate fonts).
 let rendererReady = CLI.pythonImports("numpy, PIL")
     && FileManager.default.fileExists(atPath: "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
+/// The synthetic renderer's plate texts (training/render_plates.py, the shipped model's data): recipe 7
+/// writes free-format texts as runs of letters and runs of digits, so that a round glyph is an O in a
+/// letter run and a 0 in a digit run, recipe 8 keeps O away from digits, recipe 9 draws no dotted
+/// zero, and none changes the random draws of the recipes before it (training/make_model.sh re-renders the shipped model's
+/// shards from them).
 @Suite("synthetic plate texts", .enabled(if: rendererReady, "needs /usr/bin/python3 with numpy and PIL, and fonts-dejavu-core"))
 struct RendererTextTests {
-
     /// 3000 generic plate texts (groups joined) of `recipe` drawn from seed 1.
     static func genericTexts(recipe: Int) throws -> [String] {
         let code = """
