@@ -16,8 +16,9 @@
 # that once more on recipe-6 + recipe-5 crops, phase 14 continues it on more recipe-6 crops, and phase 15
 # widens its container to 11 time steps and trains it on more recipe-6 crops, phase 17 trains that
 # once more on more recipe-6 crops, phase 19 trains that once more with half the real crops
-# spliced from two BR train crops, and phase 21 trains that once more with the real crops augmented
-# harder (shipped).
+# spliced from two BR train crops, phase 21 trains that once more with the real crops augmented
+# harder, and phase 31 trains phase 21 on recipe-10 crops (a third of the plates in parametric stroke
+# faces) and averages the result with phase 21 (shipped).
 # The shipped run picked up the seed-2 and seed-3 shards while they were being rendered, so a rerun
 # gives a model of the same recipe, not bit-identical weights. Resumable: rerun after an interruption.
 set -eu
@@ -136,7 +137,7 @@ SPLICE=0.5
 train110 p19 "$WORK/p17/exports/step-9000.safetensors" 7000 2e-4 300 11 synth-val-v6w110 \
     synth-train-v6w110 synth-train-v6bw110 synth-train-v6cw110 synth-train-v6dw110 synth-train-v6ew110 \
     synth-train-v5w110
-# Phase 21 (shipped): phase 19 trained once more the same way, one 300-step warm-up + cosine at lr
+# Phase 21: phase 19 trained once more the same way, one 300-step warm-up + cosine at lr
 # 1.5e-4 over 6,000 steps with the real crops augmented harder (colour channels scaled apart, lower
 # resolution and more blur); the mean of the exports of steps 5,500 and 6,000.
 REAL_AUG=strong
@@ -145,6 +146,18 @@ train110 p21 "$WORK/p19/latin-best.safetensors" 6000 1.5e-4 300 11 synth-val-v6w
     synth-train-v5w110
 "$PY" training/average.py "$WORK/p21/p21.safetensors" \
     "$WORK"/p21/exports/step-5500.safetensors "$WORK"/p21/exports/step-6000.safetensors
+# Phase 31 (shipped): phase 21 trained on recipe-10 crops (recipe 9 with 35 % of the plates drawn in a
+# parametric stroke face, training/stroke_font.py; seeds 24 and 25, validation seed 9999) + the seed-12
+# recipe-6 crops, one 300-step warm-up + cosine at lr 2e-4 over 7,000 steps; the mean of its last
+# export and phase 21.
+$R110 --out "$WORK/synth-val-v10w110" --count 2000 --shard-size 1000 --seed 9999 --prefix val --recipe 10
+$R110 --out "$WORK/synth-train-v10w110s24" --count 48000 --shard-size 4000 --seed 24 --recipe 10
+$R110 --out "$WORK/synth-train-v10w110s25" --count 48000 --shard-size 4000 --seed 25 --recipe 10
+train110 p31 "$WORK/p21/p21.safetensors" 7000 2e-4 300 11 synth-val-v10w110 \
+    synth-train-v10w110s24 synth-train-v10w110s25 synth-train-v6ew110
+cp "$WORK/p21/p21.safetensors" "$WORK/p31/phase21.safetensors"
+"$PY" training/average.py "$WORK/p31/phase31.safetensors" \
+    "$WORK"/p31/exports/step-7000.safetensors "$WORK/p31/phase21.safetensors"
 mkdir -p models
-cp "$WORK/p21/p21.safetensors" models/latin.safetensors
+cp "$WORK/p31/phase31.safetensors" models/latin.safetensors
 echo "wrote models/latin.safetensors"

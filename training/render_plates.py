@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from preprocess import OUT_H, OUT_W, grey_input  # noqa: E402
+from stroke_font import StrokeFont, random_stroke_font  # noqa: E402
 
 # Recipe 1: the first shards (crop margins down to -1 %/-6 %, no legibility budget); recipe 2 (default):
 # crops never cut into the plate's sides, small plates get milder blur/noise/JPEG, lighter dirt.
@@ -48,6 +49,9 @@ from preprocess import OUT_H, OUT_W, grey_input  # noqa: E402
 # model to read such glyphs as O after a letter).
 # Recipe 9: recipe 8 where the three monospace faces with a dotted zero (DejaVu Sans Mono, Liberation
 # Mono Bold; about a tenth of the plates) draw their 0 with their O, as undotted as every real plate's.
+# Recipe 10: recipe 9 where 35 % of the registration texts are drawn in a parametric stroke face
+# (training/stroke_font.py: DIN-, FHWA- and old-Brazilian-like pens; a Q with a stub, a low-forked Y,
+# a deep M), the shapes a real plate's narrow drawn face has and the system book faces lack.
 # Kept selectable so training/make_model.sh re-renders exactly the shards the shipped model saw.
 RECIPE = 4
 
@@ -132,7 +136,10 @@ def missing_recipe5_fonts():
 
 
 def plate_font(rng):
-    """The registration text's font: one weighted draw (the same draw for every recipe)."""
+    """The registration text's font: one weighted draw (the same draw for every recipe up to 9; from
+    recipe 10 a StrokeFont for 35 % of the plates)."""
+    if RECIPE >= 10 and rng.random() < 0.35:
+        return random_stroke_font(rng)
     if RECIPE >= 5:
         return PLATE_FONTS_5[rng.choice(len(PLATE_FONTS_5), p=PLATE_FONT_P5)]
     return PLATE_FONTS[rng.choice(len(PLATE_FONTS), p=PLATE_FONT_P)]
@@ -275,13 +282,16 @@ def _col(rng, base, jitter=18):
 
 
 def draw_text_box(img, box, text, fpath, fill, rng, stretch=True, spacing=0.0):
-    """Draw `text` fitted into box=(x0,y0,x1,y1) (height-driven)."""
-    if RECIPE >= 9 and os.path.basename(fpath) in DOTTED_ZERO_FONTS:
+    """Draw `text` fitted into box=(x0,y0,x1,y1) (height-driven) in `fpath`, a font file or a
+    StrokeFont."""
+    if RECIPE >= 9 and isinstance(fpath, str) and os.path.basename(fpath) in DOTTED_ZERO_FONTS:
         text = text.replace("0", "O")  # the glyph drawn, not the label
     x0, y0, x1, y1 = [int(round(v)) for v in box]
     bw, bh = max(1, x1 - x0), max(1, y1 - y0)
-    f = font(fpath, 64)
-    if spacing > 0 and len(text) > 1:
+    if isinstance(fpath, StrokeFont):
+        layer = fpath.layer(text, spacing)
+    elif spacing > 0 and len(text) > 1:
+        f = font(fpath, 64)
         widths = [f.getbbox(ch)[2] - f.getbbox(ch)[0] if ch != " " else 24 for ch in text]
         gap = int(spacing * 40)
         tw = sum(widths) + gap * (len(text) - 1) + 8
@@ -294,6 +304,7 @@ def draw_text_box(img, box, text, fpath, fill, rng, stretch=True, spacing=0.0):
                 d.text((x - bb[0], 8), ch, font=f, fill=255)
             x += w + gap
     else:
+        f = font(fpath, 64)
         bb = f.getbbox(text)
         layer = Image.new("L", (bb[2] - bb[0] + 8, 90), 0)
         ImageDraw.Draw(layer).text((4 - bb[0], 8), text, font=f, fill=255)
@@ -863,7 +874,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--prefix", default="shard")
-    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5, 6, 7, 8, 9], default=4, help="capture recipe (see RECIPE)")
+    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], default=4, help="capture recipe (see RECIPE)")
     ap.add_argument("--width", type=int, default=OUT_W,
                     help="model input width the crops are resized to (default %(default)s; the crops drawn "
                          "do not depend on it, so --width 110 stores the same plates wider)")
