@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from preprocess import OUT_H, OUT_W, grey_input  # noqa: E402
-from stroke_font import StrokeFont, random_stroke_font  # noqa: E402
+from stroke_font import StrokeFont, br_stroke_font, random_stroke_font  # noqa: E402
 
 # Recipe 1: the first shards (crop margins down to -1 %/-6 %, no legibility budget); recipe 2 (default):
 # crops never cut into the plate's sides, small plates get milder blur/noise/JPEG, lighter dirt.
@@ -52,6 +52,8 @@ from stroke_font import StrokeFont, random_stroke_font  # noqa: E402
 # Recipe 10: recipe 9 where 35 % of the registration texts are drawn in a parametric stroke face
 # (training/stroke_font.py: DIN-, FHWA- and old-Brazilian-like pens; a Q with a stub, a low-forked Y,
 # a deep M), the shapes a real plate's narrow drawn face has and the system book faces lack.
+# Recipe 11: recipe 10 where 60 % of the old Brazilian plates draw their text in the stroke face real
+# ones have (stroke_font.br_stroke_font: narrow, monospace, rounded, Q with a stub, 1 a bare stroke).
 # Kept selectable so training/make_model.sh re-renders exactly the shards the shipped model saw.
 RECIPE = 4
 
@@ -579,6 +581,8 @@ def plate_br_old(rng):
     draw_text_box(img, (w * 0.3, PH * 0.05, w * 0.7, PH * 0.2),
                   BR_CITIES[rng.integers(0, len(BR_CITIES))], dec, fg, rng, stretch=False)
     fp = plate_font(rng)
+    if RECIPE >= 11 and rng.random() < 0.6:
+        fp = br_stroke_font(rng)
     th = rng.uniform(0.58, 0.7) * PH
     ty = PH * 0.24 + rng.uniform(-2, 3)
     draw_text_box(img, (w * 0.04, ty, w * 0.96, ty + th), _groups_string(groups, sep), fp, fg, rng,
@@ -874,7 +878,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--prefix", default="shard")
-    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], default=4, help="capture recipe (see RECIPE)")
+    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], default=4, help="capture recipe (see RECIPE)")
     ap.add_argument("--width", type=int, default=OUT_W,
                     help="model input width the crops are resized to (default %(default)s; the crops drawn "
                          "do not depend on it, so --width 110 stores the same plates wider)")

@@ -42,6 +42,8 @@ class StrokeFont:
         self.y_fork = u(0.38, 0.6)
         self.mid = u(0.46, 0.54)             # height of E, F, H, P, R bars and the bowls' join
         self.round_caps = rng.random() < 0.6
+        self.plain_one = False               # 1 drawn as a bare stroke, as I (only where the format
+                                             # tells letters from digits: br_stroke_font)
 
     def _box(self, ch):
         w = self.aspect * GLYPH_H
@@ -228,7 +230,9 @@ def _glyph(ch, L, T, R, B, f):
         return [[(L, T), (CX, y), (R, T)], [(CX, y), (CX, B)]]
     if ch == "Z":
         return [[(L, T), (R, T), (L, B), (R, B)]]
-    if ch == "1":   # always a flag: a bare stroke would be the I
+    if ch == "1":   # a flag, unless the face draws it as the I (plain_one)
+        if f.plain_one:
+            return [[(CX, T), (CX, B)]]
         p = [[(CX - 0.45 * W, T + 0.22 * H), (CX, T), (CX, B)]]
         if v["1"]:
             p.append([(CX - 0.45 * W, B), (CX + 0.45 * W, B)])
@@ -252,3 +256,17 @@ def _glyph(ch, L, T, R, B, f):
 def random_stroke_font(rng):
     """One stroke face, all its parameters drawn from `rng` (a numpy Generator)."""
     return StrokeFont(rng)
+
+
+def br_stroke_font(rng):
+    """The narrow rounded face of the old Brazilian plates (AAA-9999, 1990-2018), as the real crops
+    show it: monospace, upright, rounded boxes, a flat-topped A, a Q with a short stub under its box,
+    K's arms meeting at the stem, a Y forked near half height, and the 1 a bare stroke like the I
+    (the format tells them apart: three letters, then four digits)."""
+    f = StrokeFont(rng)
+    u = rng.uniform
+    f.aspect, f.stroke, f.round = u(0.42, 0.52), u(0.11, 0.16), u(0.55, 0.85)
+    f.slant, f.mono, f.o_wide, f.plain_one = 0.0, True, 1.0, True
+    f.m_depth, f.y_fork, f.mid = u(0.55, 0.75), u(0.42, 0.55), u(0.47, 0.52)
+    f.v.update({"A": 2, "Q": 0, "K": 1, "M": 0, "W": 0, "V": 0, "4": 1, "7": 0, "3": 0, "I": 0, "1": 0})
+    return f

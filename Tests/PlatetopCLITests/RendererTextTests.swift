@@ -160,4 +160,38 @@ struct RendererTextTests {
             #expect((Double(pair[2]) ?? 0) > 0.004, "\(pair[1]) drawn alike: \(pair[2])")
         }
     }
+
+    /// Recipe 11 draws 60 % of the old Brazilian plates in their own face (stroke_font.br_stroke_font):
+    /// its 1 is a bare stroke like its I, as on the real plates (the AAA-9999 format tells them apart),
+    /// and its Q keeps the stub that tells it from 0.
+    @Test("recipe 11 draws old Brazilian plates in their own stroke face")
+    func recipe11BrazilianFace() throws {
+        let code = """
+            import sys; sys.path.insert(0, sys.argv[1])
+            import numpy as np, render_plates as rp, stroke_font as sf
+            from PIL import Image
+            def small(f, ch):
+                img = f.layer(ch); bb = img.getbbox()
+                return np.asarray(img.crop((bb[0], 0, bb[2], img.height)).resize((12, 24), Image.BOX), np.float32) / 255
+            rng = np.random.default_rng(3)
+            faces = [sf.br_stroke_font(rng) for _ in range(50)]
+            print("one_i", round(max(float(np.abs(small(f, "1") - small(f, "I")).mean()) for f in faces), 4))
+            print("q0", round(min(float(np.abs(small(f, "Q") - small(f, "0")).mean()) for f in faces), 4))
+            calls = []
+            make = rp.br_stroke_font
+            rp.br_stroke_font = lambda r: calls.append(1) or make(r)
+            for recipe in (10, 11):
+                rp.RECIPE = recipe; rng = np.random.default_rng(1); calls.clear()
+                for _ in range(400): rp.plate_br_old(rng)
+                print("faces", recipe, len(calls))
+            """
+        let lines = try CLI.tool("/usr/bin/python3", ["-c", code, CLI.packageRoot + "/training"])
+            .split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        let value = { (key: String) in lines.first { $0.first == key }.flatMap { Double($0[1]) } ?? -1 }
+        #expect(value("one_i") == 0, "the Brazilian 1 must be the I's bare stroke: \(lines)")
+        #expect(value("q0") > 0.004, "the Brazilian Q lost its stub: \(lines)")
+        let faces = Dictionary(uniqueKeysWithValues: lines.filter { $0.first == "faces" }.map { ($0[1], Int($0[2]) ?? -1) })
+        #expect(faces["10"] == 0, "recipe 10 must keep its Brazilian fonts: \(faces)")
+        #expect((200...280).contains(faces["11"] ?? -1), "Brazilian face in 400 recipe-11 plates: \(faces)")
+    }
 }
