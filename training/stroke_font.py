@@ -1,4 +1,4 @@
-"""Parametric stroke fonts for the plate renderer (recipe 10).
+"""Parametric stroke fonts for the plate renderer (recipes 10 and 11).
 
 Many registration typefaces are drawn, not designed as outlines: DIN 1451 (DE and a dozen countries),
 the US FHWA series, the old Brazilian plates' narrow rounded face. They are a pen of one width
@@ -10,7 +10,8 @@ real plate's Q (a stub under a rounded box), its Y and its M differ from them by
 monospace or proportional advance, and a variant for each letter that has several real shapes
 (pointed, arched or flat-topped A; Q's tail; Y's fork height; M's middle depth; 1's foot;
 open or closed 4; ...). `StrokeFont.layer(text, spacing)` draws a text as a white-on-black PIL "L"
-image, which draw_text_box fits into its box as it does a TrueType line.
+image, which draw_text_box fits into its box as it does a TrueType line. `br_stroke_font(rng)` is
+the old Brazilian plates' face (recipe 11).
 """
 import math
 
@@ -93,6 +94,8 @@ class StrokeFont:
         return img
 
 
+# Shape variants per character (how many). "6" is drawn but has one shape: it stays so that the
+# recipe-10 shards the shipped model trained on re-render with the same draws.
 _VARIANTS = {"A": 3, "Q": 3, "V": 2, "W": 2, "M": 2, "K": 2, "1": 2, "4": 2, "7": 2, "3": 2,
              "I": 2, "G": 2, "R": 2, "J": 2, "5": 2, "2": 2, "6": 2}
 
