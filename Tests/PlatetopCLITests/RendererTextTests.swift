@@ -9,20 +9,43 @@ let rendererReady = CLI.pythonImports("numpy, PIL")
 /// The synthetic renderer's plate texts (training/render_plates.py, the shipped model's data): recipe 7
 /// writes free-format texts as runs of letters and runs of digits, so that a round glyph is an O in a
 /// letter run and a 0 in a digit run, recipe 8 keeps O away from digits, recipe 9 draws no dotted
-/// zero, recipe 10 draws a third of the plates in a parametric stroke face, and none changes the random draws of the recipes before it (training/make_model.sh re-renders the shipped model's
-/// shards from them).
+/// zero, recipe 10 draws a third of the plates in a parametric stroke face, recipe 11 the old
+/// Brazilian plates in their own, and none changes the random draws of the recipes before it
+/// (training/make_model.sh re-renders the shipped model's shards from them).
 @Suite("synthetic plate texts", .enabled(if: rendererReady, "needs /usr/bin/python3 with numpy and PIL, and fonts-dejavu-core"))
 struct RendererTextTests {
+    /// The output lines of Python `code` run by /usr/bin/python3 with training/ on its path (so it
+    /// imports render_plates and stroke_font); `args` are its sys.argv[2...].
+    static func python(_ code: String, _ args: String...) throws -> [String] {
+        let prelude = "import sys; sys.path.insert(0, sys.argv[1])\n"
+        return try CLI.tool("/usr/bin/python3", ["-c", prelude + code, CLI.packageRoot + "/training"] + args)
+            .split(separator: "\n").map(String.init)
+    }
+
+    /// Python: `small(face, ch)`, one glyph of a stroke face on its ink box at 12x24 (about what one
+    /// reaches the model), values 0...1, or None for a glyph without ink.
+    static let glyphSample = """
+        import numpy as np
+        from PIL import Image
+        def small(f, ch):
+            img = f.layer(ch); bb = img.getbbox()
+            if bb is None: return None
+            return np.asarray(img.crop((bb[0], 0, bb[2], img.height)).resize((12, 24), Image.BOX), np.float32) / 255
+
+        """
+
+    /// The `faces RECIPE COUNT` lines of a test's output, as COUNT by RECIPE.
+    static func faceCounts(_ lines: [[String]]) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: lines.filter { $0.first == "faces" && $0.count == 3 }.map { ($0[1], Int($0[2]) ?? -1) })
+    }
+
     /// 3000 generic plate texts (groups joined) of `recipe` drawn from seed 1.
     static func genericTexts(recipe: Int) throws -> [String] {
-        let code = """
-            import sys; sys.path.insert(0, sys.argv[1])
+        try python("""
             import numpy as np, render_plates as rp
             rp.RECIPE = int(sys.argv[2]); rng = np.random.default_rng(1)
             print("\\n".join("".join(rp.text_generic(rng)[0]) for _ in range(3000)))
-            """
-        let out = try CLI.tool("/usr/bin/python3", ["-c", code, CLI.packageRoot + "/training", String(recipe)])
-        return out.split(separator: "\n").map(String.init)
+            """, String(recipe))
     }
 
     /// Maximal runs of letters or of digits.
@@ -42,8 +65,7 @@ struct RendererTextTests {
     /// have no dotted zero); other faces, and recipe 8, keep their own 0.
     @Test("recipe 9 draws no dotted zero")
     func recipe9UndottedZero() throws {
-        let code = """
-            import sys; sys.path.insert(0, sys.argv[1])
+        let lines = try Self.python("""
             import numpy as np, render_plates as rp
             from PIL import Image
             def ink(recipe, face, text):
@@ -56,9 +78,7 @@ struct RendererTextTests {
                     print(face, "missing"); continue
                 print(face, int((ink(9, face, "A0") == ink(9, face, "AO")).all()),
                       int((ink(8, face, "A0") == ink(8, face, "AO")).all()))
-            """
-        let lines = try CLI.tool("/usr/bin/python3", ["-c", code, CLI.packageRoot + "/training"])
-            .split(separator: "\n").map(String.init)
+            """)
         #expect(lines.count == 3, "\(lines)")
         // Recipe 9: the mono faces' 0 is their O; recipe 8: it is not; a face without a dot keeps its 0.
         for line in lines where !line.hasSuffix("missing") {
@@ -123,18 +143,12 @@ struct RendererTextTests {
     /// each glyph's ink box (about what one reaches the model), as a mean absolute difference.
     @Test("recipe 10 draws stroke faces that tell confusable glyphs apart")
     func recipe10StrokeFaces() throws {
-        let code = """
-            import sys; sys.path.insert(0, sys.argv[1])
-            import numpy as np, render_plates as rp
-            from PIL import Image
+        let lines = try Self.python(Self.glyphSample + """
+            import render_plates as rp
             from stroke_font import StrokeFont, random_stroke_font
             for recipe in (9, 10):
                 rp.RECIPE = recipe; rng = np.random.default_rng(1)
                 print("faces", recipe, sum(isinstance(rp.plate_font(rng), StrokeFont) for _ in range(2000)))
-            def small(f, ch):
-                img = f.layer(ch); bb = img.getbbox()
-                if bb is None: return None
-                return np.asarray(img.crop((bb[0], 0, bb[2], img.height)).resize((12, 24), Image.BOX), np.float32) / 255
             pairs = ["Q0", "YV", "D0", "8B", "5S", "1I", "2Z", "MN", "UV", "EF", "PR", "HN", "GC", "6G"]
             worst = dict.fromkeys(pairs, 1.0); empty = 0; rng = np.random.default_rng(7)
             for _ in range(100):
@@ -145,10 +159,8 @@ struct RendererTextTests {
                     worst[p] = min(worst[p], float(np.abs(g[p[0]] - g[p[1]]).mean()))
             print("empty", empty)
             for p in pairs: print("pair", p, round(worst[p], 4))
-            """
-        let lines = try CLI.tool("/usr/bin/python3", ["-c", code, CLI.packageRoot + "/training"])
-            .split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        let faces = Dictionary(uniqueKeysWithValues: lines.filter { $0.first == "faces" }.map { ($0[1], Int($0[2]) ?? -1) })
+            """).map { $0.split(separator: " ").map(String.init) }
+        let faces = Self.faceCounts(lines)
         #expect(faces["9"] == 0, "recipe 9 must keep its fonts: \(faces)")
         #expect((600...800).contains(faces["10"] ?? -1), "recipe 10 stroke faces in 2000 draws: \(faces)")
         #expect(lines.contains(["empty", "0"]), "a character without ink: \(lines)")
@@ -166,13 +178,8 @@ struct RendererTextTests {
     /// and its Q keeps the stub that tells it from 0.
     @Test("recipe 11 draws old Brazilian plates in their own stroke face")
     func recipe11BrazilianFace() throws {
-        let code = """
-            import sys; sys.path.insert(0, sys.argv[1])
-            import numpy as np, render_plates as rp, stroke_font as sf
-            from PIL import Image
-            def small(f, ch):
-                img = f.layer(ch); bb = img.getbbox()
-                return np.asarray(img.crop((bb[0], 0, bb[2], img.height)).resize((12, 24), Image.BOX), np.float32) / 255
+        let lines = try Self.python(Self.glyphSample + """
+            import render_plates as rp, stroke_font as sf
             rng = np.random.default_rng(3)
             faces = [sf.br_stroke_font(rng) for _ in range(50)]
             print("one_i", round(max(float(np.abs(small(f, "1") - small(f, "I")).mean()) for f in faces), 4))
@@ -184,13 +191,11 @@ struct RendererTextTests {
                 rp.RECIPE = recipe; rng = np.random.default_rng(1); calls.clear()
                 for _ in range(400): rp.plate_br_old(rng)
                 print("faces", recipe, len(calls))
-            """
-        let lines = try CLI.tool("/usr/bin/python3", ["-c", code, CLI.packageRoot + "/training"])
-            .split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+            """).map { $0.split(separator: " ").map(String.init) }
         let value = { (key: String) in lines.first { $0.first == key }.flatMap { Double($0[1]) } ?? -1 }
         #expect(value("one_i") == 0, "the Brazilian 1 must be the I's bare stroke: \(lines)")
         #expect(value("q0") > 0.004, "the Brazilian Q lost its stub: \(lines)")
-        let faces = Dictionary(uniqueKeysWithValues: lines.filter { $0.first == "faces" }.map { ($0[1], Int($0[2]) ?? -1) })
+        let faces = Self.faceCounts(lines)
         #expect(faces["10"] == 0, "recipe 10 must keep its Brazilian fonts: \(faces)")
         #expect((200...280).contains(faces["11"] ?? -1), "Brazilian face in 400 recipe-11 plates: \(faces)")
     }
