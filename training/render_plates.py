@@ -54,6 +54,10 @@ from stroke_font import StrokeFont, br_stroke_font, random_stroke_font  # noqa: 
 # a deep M), the shapes a real plate's narrow drawn face has and the system book faces lack.
 # Recipe 11: recipe 10 where 60 % of the old Brazilian plates draw their text in the stroke face real
 # ones have (stroke_font.br_stroke_font: narrow, monospace, rounded, Q with a stub, 1 a bare stroke).
+# Recipe 12: recipe 11 where half of the European texts follow the formats recipes up to 11 lacked
+# (_EU_FORMATS_12: French FNI, Portuguese, Dutch side codes, Belgian, British prefix/suffix, Irish, ...),
+# most of them digit-first, as 28 % of the real European test plates are, and half of the US texts
+# the state formats recipes up to 11 lacked (_US_FORMATS_12).
 # Kept selectable so training/make_model.sh re-renders exactly the shards the shipped model saw.
 RECIPE = 4
 
@@ -79,6 +83,9 @@ _FONT_DIRS = [
     "/usr/share/fonts/opentype/bebas-neue",
     "/usr/share/fonts/opentype/league-spartan",
 ]
+# Folders searched first, colon-separated: a machine without the Debian font packages (the lent GPU
+# machine, training/device_train.sh) gets the same font files carried in one folder.
+_FONT_DIRS = [d for d in os.environ.get("PLATETOP_FONT_DIRS", "").split(":") if d] + _FONT_DIRS
 # (file, weight) -- plate fonts are mostly bold sans / condensed / mono.
 _PLATE_FONTS = [
     ("DejaVuSans-Bold.ttf", 3), ("DejaVuSansCondensed-Bold.ttf", 4),
@@ -214,6 +221,8 @@ def text_mercosur(rng):
 
 
 def text_eu(rng):
+    if RECIPE >= 12 and rng.random() < 0.5:
+        return _text_format_12(rng, _EU_FORMATS_12)
     k = rng.integers(0, 7)
     if k == 0:   # FR/IT AB-123-CD
         g = [_rs(rng, LETTERS, 2), _rs(rng, DIGITS, 3), _rs(rng, LETTERS, 2)]
@@ -242,7 +251,51 @@ def text_eu(rng):
     return g, sep
 
 
+# Recipe 12's European formats (half of its European texts): the systems whose groups recipes up to 11
+# never drew, most of them digit-first (French FNI 932 CBL 06, Portuguese 02-NF-99, Dutch side codes,
+# Belgian 1-ABC-234 and 123-ABC, British prefix and suffix marks, Irish 141-D-12345, Czech 4C1 0423, Nordic,
+# Danish, Romanian). A format is its groups, each one or more runs joined by "+": "L2" two letters,
+# "D1-3" one to three digits; the groups are joined by one of the format's separators. A shape two
+# systems share (Portuguese and Dutch) is listed for each, so it is drawn as often as both together.
+_EU_FORMATS_12 = [
+    ("D1-4 L1-3 D2", " -"),          # FR FNI (until 2009): 85 XB 80, 932 CBL 06, 7252 YL 94
+    ("D2 L2 D2", "-"), ("L2 D2 D2", "-"), ("D2 D2 L2", "-"), ("L2 D2 L2", "-"),   # PT
+    ("D2 L2 D2", "-"), ("D2 D2 L2", "-"), ("L2 D2 D2", "-"), ("L2 D3 L1", "-"),   # NL side codes 1-3, 9
+    ("D2 L3 D1", "-"), ("D1 L3 D2", "-"), ("L1 D3 L2", "-"), ("L3 D2 L1", "-"),   # NL 7, 8, 10, 11
+    ("L1 D2 L3", "-"), ("D1 L2 D3", "-"), ("D3 L2 D1", "-"),                       # NL 12-14
+    ("D1 L3 D3", "-"), ("D3 L3", "-"), ("L3 D3", "-"),   # BE 1-ABC-234, 123-ABC and ABC-123 (to 2008)
+    ("L1+D1-3 L3", " "), ("L3 D1-3+L1", " "),   # UK prefix W668 AHK, suffix ABC 123D
+    ("D2-3 L1-2 D1-6", "-"),         # IE 141-D-12345
+    ("D1+L1+D1 D4", " "),            # CZ 4C1 0423
+    ("L2 D3+L2", "-"),               # SK BA-123AB
+    ("L3 D3", " -"), ("L2 D5", " "), ("L2 D2 D3", " "),   # SE/FI, NO, DK AB 12 345
+    ("L1-2 D2-3 L3", " "),           # RO B 123 ABC, CJ 12 ABC
+    ("L1-3 D1-4 L1-2", " -"),        # AT/HR/SI-like W 12345 X
+]
+
+
+def _eu_run(rng, spec):
+    lo, _, hi = spec[1:].partition("-")
+    n = int(rng.integers(int(lo), int(hi or lo) + 1))
+    return _rs(rng, LETTERS if spec[0] == "L" else DIGITS, n)
+
+
+def _text_format_12(rng, formats):
+    """Groups and separator of a text drawn in one of recipe 12's `formats`."""
+    fmt, seps = formats[rng.integers(0, len(formats))]
+    g = ["".join(_eu_run(rng, run) for run in group.split("+")) for group in fmt.split()]
+    return g, seps[rng.integers(0, len(seps))]
+
+
+# Recipe 12's US formats (half of its US texts), the ones recipes up to 11 lacked: IL AB 12345,
+# NJ A12-BCD, MA 1ABC23, MD 1AB2345, CO ABC-D12, MN 123-ABC, ABC 123.
+_US_FORMATS_12 = [("L2 D5", " "), ("L1+D2 L3", "-"), ("D1+L3+D2", " "), ("D1+L2+D4", " "),
+                  ("L3 L1+D2", "-"), ("D3 L3", "-"), ("L3 D3", " -")]
+
+
 def text_us(rng):
+    if RECIPE >= 12 and rng.random() < 0.5:
+        return _text_format_12(rng, _US_FORMATS_12)
     k = rng.integers(0, 5)
     if k == 0:
         g = [_rs(rng, DIGITS, 1) + _rs(rng, LETTERS, 3), _rs(rng, DIGITS, 3)]
@@ -878,7 +931,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--prefix", default="shard")
-    ap.add_argument("--recipe", type=int, choices=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], default=4, help="capture recipe (see RECIPE)")
+    ap.add_argument("--recipe", type=int, choices=list(range(1, 13)), default=4, help="capture recipe (see RECIPE)")
     ap.add_argument("--width", type=int, default=OUT_W,
                     help="model input width the crops are resized to (default %(default)s; the crops drawn "
                          "do not depend on it, so --width 110 stores the same plates wider)")
@@ -934,7 +987,8 @@ def main():
                 print(f"[{time.time() - t0:7.1f}s] {p}", flush=True)
     else:
         for j in jobs:
-            print(f"[{time.time() - t0:7.1f}s] {render_shard(j)}", flush=True)
+            done = render_shard(j)
+            print(f"[{time.time() - t0:7.1f}s] {done}", flush=True)
     print(f"done: {len(jobs)} shards in {time.time() - t0:.1f}s")
 
 

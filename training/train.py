@@ -11,6 +11,7 @@ Outputs under --work (default /work/cache/platetop):
   train.log, ckpt/last.pt (resumable), latin-best.safetensors (best val loss)
 """
 import argparse
+import collections
 import csv
 import datetime
 import glob
@@ -194,25 +195,43 @@ def ctc_loss(logits, labels):
 
 
 def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0,
-                   strong=False, height=INPUT_HEIGHT):
+                   strong=False, height=INPUT_HEIGHT, real=None):
     """One training batch: `n_syn` random synthetic crops (`sx` uint8 [N,height,width], labels `sy`), then
     `n_real` random real crops augmented by augment_real, a `splice` share of them two crops joined
     by splice_real (with `cuts` from splice_cuts), `strong` as augment_real's; returns (normalised float [n,1,height,width] tensor,
-    labels)."""
+    labels). `real`, when given, is the real part already made (real_part's result, by a loader process)."""
     si = rng.integers(0, len(sy), n_syn)
     xb = [sx[si].astype(np.float32)]
     labels = [sy[i] for i in si]
-    if n_real:
-        real = []
-        for i in rng.integers(0, len(real_labels), n_real):
-            if cuts is not None and rng.random() < splice:
-                rgb, label = splice_real(real_imgs, real_labels, cuts, rng)
-            else:
-                rgb, label = real_imgs[i], real_labels[i]
-            real.append(augment_real(rgb, rng, width, strong, height))
-            labels.append(label)
-        xb.append(np.stack(real))
+    if real is None and n_real:
+        real = real_part(rng, real_imgs, real_labels, n_real, width, cuts, splice, strong, height)
+    if real is not None:
+        xb.append(real[0])
+        labels += real[1]
     return torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]), labels
+
+
+def real_part(rng, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0, strong=False, height=INPUT_HEIGHT):
+    """The real crops of a training batch (float [n_real,height,width] 0..255, labels), drawn from `rng`."""
+    real, labels = [], []
+    for i in rng.integers(0, len(real_labels), n_real):
+        if cuts is not None and rng.random() < splice:
+            rgb, label = splice_real(real_imgs, real_labels, cuts, rng)
+        else:
+            rgb, label = real_imgs[i], real_labels[i]
+        real.append(augment_real(rgb, rng, width, strong, height))
+        labels.append(label)
+    return np.stack(real), labels
+
+
+# What loader processes (train.py --loader-workers) make real parts from; set before they fork.
+_LOADER = {}
+
+
+def _loader_real_part(seed_step):
+    d = _LOADER
+    return real_part(np.random.default_rng(seed_step), d["imgs"], d["labels"], d["n_real"], d["width"],
+                     d["cuts"], d["splice"], d["strong"], d["height"])
 
 
 def batch_loss(model, xb, labels, bf16=False):
@@ -248,7 +267,15 @@ def main():
     ap.add_argument("--steps", type=int, default=6000)
     ap.add_argument("--stop-at", type=int, default=None,
                     help="stop (with a checkpoint) at this step although the schedule runs to --steps")
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="a wall-clock budget: the warm-up + cosine schedule runs over this many minutes of "
+                         "training instead of --steps (which then only caps the steps), and training stops, "
+                         "evaluated and exported, when they have passed (a lent GPU's fixed time)")
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--loader-workers", type=int, default=0,
+                    help="processes that augment the real crops of the coming batches while the model "
+                         "trains (a GPU waits on one process's augmentation; each batch's real crops are "
+                         "then drawn from a seed of --seed and the step, not from the run's one stream)")
     ap.add_argument("--real-frac", type=float, default=0.2)
     ap.add_argument("--real-splice", type=float, default=0.0,
                     help="share of the real crops per batch that are two BR train crops joined at the "
@@ -410,7 +437,10 @@ def main():
         s -= restart_from
         if s < a.warmup:
             return a.lr * (s + 1) / a.warmup
-        p = (s - a.warmup) / max(1, a.steps - restart_from - a.warmup)
+        if a.minutes:
+            p = (time.time() - t_run) / (60 * a.minutes)
+        else:
+            p = (s - a.warmup) / max(1, a.steps - restart_from - a.warmup)
         return a.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
 
     n_real = int(round(a.batch * a.real_frac))
@@ -425,11 +455,25 @@ def main():
     model.train()
     run_loss, run_n, t_last = 0.0, 0, time.time()
     end = min(a.steps, a.stop_at) if a.stop_at else a.steps
+    loader, pending = None, collections.deque()
+    if a.loader_workers > 0 and n_real:
+        import multiprocessing
+        _LOADER.update(imgs=br_tr_imgs, labels=br_tr_y, n_real=n_real, width=a.input_width, cuts=cuts,
+                       splice=a.real_splice, strong=a.real_aug == "strong", height=a.input_height)
+        loader = multiprocessing.get_context("fork").Pool(a.loader_workers)
+        log(f"loader processes: {a.loader_workers} make the real crops of the coming batches", logf)
+        for k in range(2 * a.loader_workers):
+            pending.append(loader.apply_async(_loader_real_part, ([a.seed, step + k],)))
+    t_run = time.time()
     while step < end:
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
+        real = None
+        if loader:
+            real = pending.popleft().get()
+            pending.append(loader.apply_async(_loader_real_part, ([a.seed, step + len(pending) + 1],)))
         xb, labels = training_batch(rng, sx, sy, n_syn, br_tr_imgs, br_tr_y, n_real, a.input_width,
-                                    cuts, a.real_splice, a.real_aug == "strong", a.input_height)
+                                    cuts, a.real_splice, a.real_aug == "strong", a.input_height, real)
         loss = batch_loss(model, xb.to(a.device), labels, bf16)
         opt.zero_grad()
         if torch.isfinite(loss):
@@ -439,6 +483,8 @@ def main():
             run_loss += loss.item()
             run_n += 1
         step += 1
+        if a.minutes and time.time() - t_run >= 60 * a.minutes:
+            end = step  # the budget is spent: this step is evaluated, exported and the last
         if step % 50 == 0:
             dt = time.time() - t_last
             t_last = time.time()
@@ -490,6 +536,8 @@ def main():
             sx, sy = load_train()
             if len(sy) != n_before:
                 log(f"synthetic train now {len(sy)} crops", logf)
+    if loader:
+        loader.terminate()
     log("training finished", logf)
 
 

@@ -10,7 +10,8 @@ let rendererReady = CLI.pythonImports("numpy, PIL")
 /// writes free-format texts as runs of letters and runs of digits, so that a round glyph is an O in a
 /// letter run and a 0 in a digit run, recipe 8 keeps O away from digits, recipe 9 draws no dotted
 /// zero, recipe 10 draws a third of the plates in a parametric stroke face, recipe 11 the old
-/// Brazilian plates in their own, and none changes the random draws of the recipes before it
+/// Brazilian plates in their own, recipe 12 the European and US formats the earlier ones lacked, and
+/// none changes the random draws of the recipes before it
 /// (training/make_model.sh re-renders the shipped model's shards from them).
 @Suite("synthetic plate texts", .enabled(if: rendererReady, "needs /usr/bin/python3 with numpy and PIL, and fonts-dejavu-core"))
 struct RendererTextTests {
@@ -198,5 +199,58 @@ struct RendererTextTests {
         let faces = Self.faceCounts(lines)
         #expect(faces["10"] == 0, "recipe 10 must keep its Brazilian fonts: \(faces)")
         #expect((200...280).contains(faces["11"] ?? -1), "Brazilian face in 400 recipe-11 plates: \(faces)")
+    }
+
+    /// Recipe 12 draws half of its European and US texts in real formats the earlier recipes lacked
+    /// (French FNI, Portuguese, Dutch side codes, Belgian, British prefix marks, Czech; IL, NJ, MA, MD,
+    /// CO): the letter/digit run shapes of real plates such as 85 XB 80 or 1-BGK-912, which recipe 11
+    /// draws rarely or never, become common, and recipe 11's own texts stay as rendered.
+    @Test("recipe 12 draws the European and US plate formats recipe 11 lacked")
+    func recipe12Formats() throws {
+        let real = ["85XB80", "932CBL06", "02NF99", "1BGK912", "W668AHK", "4C10423", "999AAA67", "7252YL94",
+                    "589QJD75", "1TXA084", "AL0949AF", "98D39443"]
+        let us = ["A12BCD", "1ABC23", "1AB2345", "ABCD12", "AB12345", "ABC123"]
+        let lines = try Self.python("""
+            import numpy as np, render_plates as rp, collections
+            def shape(t):
+                runs = []
+                for c in t:
+                    k = "D" if c.isdigit() else "L"
+                    if runs and runs[-1][0] == k: runs[-1][1] += 1
+                    else: runs.append([k, 1])
+                return "".join(f"{k}{n}" for k, n in runs)
+            real, us = sys.argv[2].split(","), sys.argv[3].split(",")
+            for recipe in (11, 12):
+                rp.RECIPE = recipe; rng = np.random.default_rng(1)
+                eu_texts = ["".join(rp.text_eu(rng)[0]) for _ in range(4000)]
+                us_texts = ["".join(rp.text_us(rng)[0]) for _ in range(4000)]
+                eu_shapes, us_shapes = collections.Counter(map(shape, eu_texts)), collections.Counter(map(shape, us_texts))
+                print("eu", recipe, *[eu_shapes[shape(t)] for t in real])
+                print("us", recipe, *[us_shapes[shape(t)] for t in us])
+                print("digitfirst", recipe, sum(t[0].isdigit() for t in eu_texts))
+                print("first", recipe, *eu_texts[:6])
+            """, real.joined(separator: ","), us.joined(separator: ","))
+            .map { $0.split(separator: " ").map(String.init) }
+        let counts = { (key: String, recipe: String) in
+            (lines.first { $0.count > 2 && $0[0] == key && $0[1] == recipe } ?? []).dropFirst(2).map { Int($0) ?? -1 }
+        }
+        let eu11 = counts("eu", "11"), eu12 = counts("eu", "12")
+        #expect(eu11.count == real.count && eu12.count == real.count, "\(lines)")
+        // Every real European shape is drawn at least 4 times in 4000 recipe-12 texts; recipe 11 never
+        // draws at least eight of them.
+        #expect(eu12.allSatisfy { $0 >= 4 }, "recipe 12: \(Array(zip(real, eu12)))")
+        #expect(eu11.filter { $0 == 0 }.count >= 8, "recipe 11: \(Array(zip(real, eu11)))")
+        // The US shapes: each in at least 200 of 4000 recipe-12 texts, and none of the first five in
+        // more than 10 of recipe 11's.
+        let us11 = counts("us", "11"), us12 = counts("us", "12")
+        #expect(us12.count == us.count && us12.allSatisfy { $0 >= 200 }, "recipe 12: \(Array(zip(us, us12)))")
+        #expect(us11.count == us.count && us11.prefix(5).allSatisfy { $0 <= 10 }, "recipe 11: \(Array(zip(us, us11)))")
+        // Digit-first European plates: about a quarter in recipe 11, over a third in recipe 12 (28 % of
+        // the real European test plates).
+        let first11 = counts("digitfirst", "11").first ?? -1, first12 = counts("digitfirst", "12").first ?? -1
+        #expect((900...1100).contains(first11) && first12 >= 1300, "digit-first of 4000: \(first11), \(first12)")
+        // Recipe 11's texts are the ones its shards were rendered with.
+        #expect(lines.first { $0.first == "first" && $0[1] == "11" }.map { Array($0.dropFirst(2)) }
+                == ["HHYVY8", "VG008T", "UD993", "BH19CCC", "KNH473E", "SN304QQ"], "\(lines)")
     }
 }
