@@ -23,8 +23,7 @@
 # 6e-4), DEVICE (default cuda; cpu tries the script here, with a small TRAIN_MIN and RENDER_COUNT),
 # OUT (default ./out), WORK_DIR (shards, checkpoints and exports; default /tmp/platetop-device),
 # VAL_COUNT (synthetic validation crops, default 2000), EVAL_EVERY (steps between evaluations and
-# exports, default 250), PYTHON (default python3, the device's one
-# with PyTorch).
+# exports, default 250), PYTHON (default python3, the device's one with PyTorch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KIT=${KIT:-.device}
@@ -90,10 +89,11 @@ run() {
         --real-frac 0.3 --real-splice 0.5 --real-aug strong || true
     kill $renderer 2> /dev/null || true
     cp "$work/train.log" "$out/" 2> /dev/null || true
-    local last prev
-    # Exports in step order (sort -V: step-250 before step-1000).
-    last=$(ls "$work"/exports/step-*.safetensors 2> /dev/null | sort -V | tail -n 1)
-    prev=$(ls "$work"/exports/step-*.safetensors 2> /dev/null | sort -V | tail -n 2 | head -n 1)
+    local exports last prev
+    # The last two exports by step (sort -V: step-250 before step-1000).
+    exports=$(ls "$work"/exports/step-*.safetensors 2> /dev/null | sort -V | tail -n 2)
+    last=$(echo "$exports" | tail -n 1)
+    prev=$(echo "$exports" | head -n 1)
     [ -n "$last" ] || { echo "error: training exported nothing (train.log above)" >&2; tail -n 20 "$out/train.log" >&2; exit 1; }
     cp "$work/latin-best.safetensors" "$out/"
     cp "$last" "$out/last.safetensors"

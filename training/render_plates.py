@@ -274,7 +274,7 @@ _EU_FORMATS_12 = [
 ]
 
 
-def _eu_run(rng, spec):
+def _format_run(rng, spec):
     lo, _, hi = spec[1:].partition("-")
     n = int(rng.integers(int(lo), int(hi or lo) + 1))
     return _rs(rng, LETTERS if spec[0] == "L" else DIGITS, n)
@@ -283,7 +283,7 @@ def _eu_run(rng, spec):
 def _text_format_12(rng, formats):
     """Groups and separator of a text drawn in one of recipe 12's `formats`."""
     fmt, seps = formats[rng.integers(0, len(formats))]
-    g = ["".join(_eu_run(rng, run) for run in group.split("+")) for group in fmt.split()]
+    g = ["".join(_format_run(rng, run) for run in group.split("+")) for group in fmt.split()]
     return g, seps[rng.integers(0, len(seps))]
 
 

@@ -210,47 +210,41 @@ struct RendererTextTests {
         let real = ["85XB80", "932CBL06", "02NF99", "1BGK912", "W668AHK", "4C10423", "999AAA67", "7252YL94",
                     "589QJD75", "1TXA084", "AL0949AF", "98D39443"]
         let us = ["A12BCD", "1ABC23", "1AB2345", "ABCD12", "AB12345", "ABC123"]
+        // One line per text: RECIPE KIND TEXT (KIND eu or us), 4000 of each kind per recipe.
         let lines = try Self.python("""
-            import numpy as np, render_plates as rp, collections
-            def shape(t):
-                runs = []
-                for c in t:
-                    k = "D" if c.isdigit() else "L"
-                    if runs and runs[-1][0] == k: runs[-1][1] += 1
-                    else: runs.append([k, 1])
-                return "".join(f"{k}{n}" for k, n in runs)
-            real, us = sys.argv[2].split(","), sys.argv[3].split(",")
+            import numpy as np, render_plates as rp
             for recipe in (11, 12):
                 rp.RECIPE = recipe; rng = np.random.default_rng(1)
-                eu_texts = ["".join(rp.text_eu(rng)[0]) for _ in range(4000)]
-                us_texts = ["".join(rp.text_us(rng)[0]) for _ in range(4000)]
-                eu_shapes, us_shapes = collections.Counter(map(shape, eu_texts)), collections.Counter(map(shape, us_texts))
-                print("eu", recipe, *[eu_shapes[shape(t)] for t in real])
-                print("us", recipe, *[us_shapes[shape(t)] for t in us])
-                print("digitfirst", recipe, sum(t[0].isdigit() for t in eu_texts))
-                print("first", recipe, *eu_texts[:6])
-            """, real.joined(separator: ","), us.joined(separator: ","))
-            .map { $0.split(separator: " ").map(String.init) }
-        let counts = { (key: String, recipe: String) in
-            (lines.first { $0.count > 2 && $0[0] == key && $0[1] == recipe } ?? []).dropFirst(2).map { Int($0) ?? -1 }
+                eu = ["".join(rp.text_eu(rng)[0]) for _ in range(4000)]
+                us = ["".join(rp.text_us(rng)[0]) for _ in range(4000)]
+                print("\\n".join(f"{recipe} {kind} {t}" for kind, texts in (("eu", eu), ("us", us)) for t in texts))
+            """).map { $0.split(separator: " ").map(String.init) }
+        let texts = { (recipe: String, kind: String) in
+            lines.filter { $0.count == 3 && $0[0] == recipe && $0[1] == kind }.map { $0[2] }
         }
-        let eu11 = counts("eu", "11"), eu12 = counts("eu", "12")
-        #expect(eu11.count == real.count && eu12.count == real.count, "\(lines)")
+        // A text's shape: its runs of letters and of digits, as "L3D4".
+        let shape = { (text: String) in Self.runs(text).map { ($0.first?.isLetter == true ? "L" : "D") + "\($0.count)" }.joined() }
+        let shapeCounts = { (texts: [String], of: [String]) -> [Int] in
+            let counted = Dictionary(texts.map { (shape($0), 1) }, uniquingKeysWith: +)
+            return of.map { counted[shape($0)] ?? 0 }
+        }
+        #expect(["11", "12"].allSatisfy { texts($0, "eu").count == 4000 && texts($0, "us").count == 4000 }, "\(lines.count) lines")
+        let eu11 = shapeCounts(texts("11", "eu"), real), eu12 = shapeCounts(texts("12", "eu"), real)
         // Every real European shape is drawn at least 4 times in 4000 recipe-12 texts; recipe 11 never
         // draws at least eight of them.
         #expect(eu12.allSatisfy { $0 >= 4 }, "recipe 12: \(Array(zip(real, eu12)))")
         #expect(eu11.filter { $0 == 0 }.count >= 8, "recipe 11: \(Array(zip(real, eu11)))")
         // The US shapes: each in at least 200 of 4000 recipe-12 texts, and none of the first five in
         // more than 10 of recipe 11's.
-        let us11 = counts("us", "11"), us12 = counts("us", "12")
-        #expect(us12.count == us.count && us12.allSatisfy { $0 >= 200 }, "recipe 12: \(Array(zip(us, us12)))")
-        #expect(us11.count == us.count && us11.prefix(5).allSatisfy { $0 <= 10 }, "recipe 11: \(Array(zip(us, us11)))")
+        let us11 = shapeCounts(texts("11", "us"), us), us12 = shapeCounts(texts("12", "us"), us)
+        #expect(us12.allSatisfy { $0 >= 200 }, "recipe 12: \(Array(zip(us, us12)))")
+        #expect(us11.prefix(5).allSatisfy { $0 <= 10 }, "recipe 11: \(Array(zip(us, us11)))")
         // Digit-first European plates: about a quarter in recipe 11, over a third in recipe 12 (28 % of
         // the real European test plates).
-        let first11 = counts("digitfirst", "11").first ?? -1, first12 = counts("digitfirst", "12").first ?? -1
+        let first11 = texts("11", "eu").filter { $0.first?.isNumber == true }.count
+        let first12 = texts("12", "eu").filter { $0.first?.isNumber == true }.count
         #expect((900...1100).contains(first11) && first12 >= 1300, "digit-first of 4000: \(first11), \(first12)")
         // Recipe 11's texts are the ones its shards were rendered with.
-        #expect(lines.first { $0.first == "first" && $0[1] == "11" }.map { Array($0.dropFirst(2)) }
-                == ["HHYVY8", "VG008T", "UD993", "BH19CCC", "KNH473E", "SN304QQ"], "\(lines)")
+        #expect(Array(texts("11", "eu").prefix(6)) == ["HHYVY8", "VG008T", "UD993", "BH19CCC", "KNH473E", "SN304QQ"])
     }
 }
