@@ -7,7 +7,8 @@
 #
 #   here:    training/device_train.sh pack [INIT.safetensors]
 #              fills .device/ (in .gitignore, so it travels only when carried): the renderer's fonts,
-#              the BR crops, the European test crops, the model to start from (default
+#              the BR crops, the European test crops (and the European train crops that
+#              training/splits/eu_train.csv lists, where it exists), the model to start from (default
 #              models/latin.safetensors)
 #   device:  the run tool with command `bash training/device_train.sh run`, carry [".device"],
 #            timeout_s 590; the files come back from $OUT:
@@ -23,7 +24,11 @@
 # 6e-4), DEVICE (default cuda; cpu tries the script here, with a small TRAIN_MIN and RENDER_COUNT),
 # OUT (default ./out), WORK_DIR (shards, checkpoints and exports; default /tmp/platetop-device),
 # VAL_COUNT (synthetic validation crops, default 2000), EVAL_EVERY (steps between evaluations and
-# exports, default 250), PYTHON (default python3, the device's one with PyTorch).
+# exports, default 250), PYTHON (default python3, the device's one with PyTorch), EXTRA_SHARE (where
+# training/splits/eu_train.csv exists, train.py trains on its crops as --extra-real, and this is the
+# share of the real crops drawn from them, --extra-real-share; default 0.25), REAL_FRAC (the real share
+# of each batch, train.py --real-frac; default 0.4: with EXTRA_SHARE 0.25, 30 % BR and 10 % European
+# crops, as phase 35 trained).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KIT=${KIT:-.device}
@@ -52,6 +57,11 @@ EOF
         cut -d, -f1 training/splits/eu_test.csv | grep -v '^file$' \
             | while read -r f; do cp "$shared/eu-plates/$f" "$KIT/eu-plates/"; done
     fi
+    if [ -f training/splits/eu_train.csv ]; then  # the European train crops train.py --extra-real reads
+        [ -d "$shared/eu-plates" ] || { echo "error: training/splits/eu_train.csv needs $shared/eu-plates" >&2; exit 1; }
+        cut -d, -f1 training/splits/eu_train.csv | grep -v '^file$' \
+            | while read -r f; do cp "$shared/eu-plates/$f" "$KIT/eu-plates/"; done
+    fi
     cp "$init" "$KIT/init.safetensors"
     echo "packed $(du -sh "$KIT" | cut -f1) in $KIT: $(ls "$KIT/fonts" | wc -l) fonts," \
         "$(ls "$KIT/br-plates" | wc -l) BR crops, $(ls "$KIT/eu-plates" | wc -l) European crops, init $init"
@@ -63,6 +73,10 @@ run() {
     local procs=${PROCS:-$(( $(nproc) > 3 ? $(nproc) / 2 : 1 ))} out=${OUT:-./out}
     local loaders=${LOADERS:-$(( $(nproc) - procs > 3 ? $(nproc) - procs - 2 : 1 ))}
     local py=${PYTHON:-python3} work=${WORK_DIR:-/tmp/platetop-device}
+    local extra=()
+    if [ -f training/splits/eu_train.csv ]; then
+        extra=(--extra-real "training/splits/eu_train.csv:$KIT/eu-plates" --extra-real-share "${EXTRA_SHARE:-0.25}")
+    fi
     mkdir -p "$out" "$work"
     export PLATETOP_FONT_DIRS=$PWD/$KIT/fonts PYTHONUNBUFFERED=1
     if [ "$device" = cuda ]; then
@@ -86,7 +100,7 @@ run() {
         --minutes "$minutes" --steps 1000000 --eval-every "${EVAL_EVERY:-250}" --patience 1000000 --keep-exports \
         --widths 48,96,192,192 --input-width 110 --context-kernel 11 \
         --synth-train synth-train --synth-val synth-val --synth-val-n 2000 \
-        --real-frac 0.3 --real-splice 0.5 --real-aug strong || true
+        --real-frac "${REAL_FRAC:-0.4}" --real-splice 0.5 --real-aug strong ${extra[@]+"${extra[@]}"} || true
     kill $renderer 2> /dev/null || true
     cp "$work/train.log" "$out/" 2> /dev/null || true
     local exports last prev

@@ -17,8 +17,10 @@
 # widens its container to 11 time steps and trains it on more recipe-6 crops, phase 17 trains that
 # once more on more recipe-6 crops, phase 19 trains that once more with half the real crops
 # spliced from two BR train crops, phase 21 trains that once more with the real crops augmented
-# harder, and phase 31 trains phase 21 on recipe-10 crops (a third of the plates in parametric stroke
-# faces) and averages the result with phase 21 (shipped).
+# harder, phase 31 trains phase 21 on recipe-10 crops (a third of the plates in parametric stroke
+# faces) and averages the result with phase 21, and phase 35 trains phase 31 on recipe-12 crops with
+# the hand-checked European crops of training/splits/eu_train.csv beside the BR ones and averages the
+# result with phase 31 (shipped). Needs ../shared/data/br-plates and, for phase 35, eu-plates.
 # The shipped run picked up the seed-2 and seed-3 shards while they were being rendered, so a rerun
 # gives a model of the same recipe, not bit-identical weights. Resumable: rerun after an interruption.
 set -eu
@@ -84,6 +86,8 @@ $R110 --out "$WORK/synth-train-v4w110" --count 64000 --shard-size 4000 --seed 4 
 # its --real-aug.
 SPLICE=0
 REAL_AUG=standard
+REAL_FRAC=0.3
+EXTRA_REAL=""
 train110() {
     local w="$WORK/$1" init=$2 steps=$3 lr=$4 warmup=$5 kernel=$6 val=$7
     shift 7
@@ -93,8 +97,8 @@ train110() {
     nice -n 10 "$PY" training/train.py --work "$w" --init "$init" --widths 48,96,192,192 --input-width 110 \
         --context-kernel "$kernel" --threads 2 --precision bf16 --keep-exports --resume \
         --synth-train "$(IFS=,; echo "$*")" --synth-val "$val" --synth-val-n 2000 --steps "$steps" --lr "$lr" \
-        --warmup "$warmup" --eval-every 500 --patience 12 --real-frac 0.3 --real-splice "$SPLICE" \
-        --real-aug "$REAL_AUG"
+        --warmup "$warmup" --eval-every 500 --patience 12 --real-frac "$REAL_FRAC" --real-splice "$SPLICE" \
+        --real-aug "$REAL_AUG" $EXTRA_REAL
 }
 W11="$WORK/p11"
 train110 p11 "$W6/latin-best.safetensors" 12000 5e-4 300 1 synth-val-v4w110 synth-train-v5w110 synth-train-v4w110
@@ -158,6 +162,18 @@ train110 p31 "$WORK/p21/p21.safetensors" 7000 2e-4 300 11 synth-val-v10w110 \
 cp "$WORK/p21/p21.safetensors" "$WORK/p31/phase21.safetensors"
 "$PY" training/average.py "$WORK/p31/phase31.safetensors" \
     "$WORK"/p31/exports/step-7000.safetensors "$WORK/p31/phase21.safetensors"
+# Phase 35 (shipped): phase 31 trained on recipe-12 crops (half the European and US texts in 33 real
+# formats; seeds 28 and 29, validation seed 12999) + the seed-12 recipe-6 crops, with 40 % real crops a
+# quarter of which are the European train crops, one 300-step warm-up + cosine at lr 2e-4 over 7,000
+# steps (validated on the recipe-10 set); the mean of its last export and phase 31.
+$R110 --out "$WORK/synth-train-v12w110s28" --count 48000 --shard-size 4000 --seed 28 --recipe 12
+$R110 --out "$WORK/synth-train-v12w110s29" --count 48000 --shard-size 4000 --seed 29 --recipe 12
+REAL_FRAC=0.4
+EXTRA_REAL="--extra-real training/splits/eu_train.csv:../shared/data/eu-plates --extra-real-share 0.25"
+train110 p35 "$WORK/p31/phase31.safetensors" 7000 2e-4 300 11 synth-val-v10w110 \
+    synth-train-v12w110s28 synth-train-v12w110s29 synth-train-v6ew110
+"$PY" training/average.py "$WORK/p35/phase35.safetensors" \
+    "$WORK"/p35/exports/step-7000.safetensors "$WORK/p31/phase31.safetensors"
 mkdir -p models
-cp "$WORK/p31/phase31.safetensors" models/latin.safetensors
+cp "$WORK/p35/phase35.safetensors" models/latin.safetensors
 echo "wrote models/latin.safetensors"

@@ -2,8 +2,9 @@
 """CTC training of the platetop "latin" LPRNet (grey, 37 classes) on CPU.
 
 Mixes cached synthetic crops (render_plates.py shards) with augmented real
-Brazilian train crops (split_br.py) at a fixed ratio.  Validation: synthetic
-val shards + the real BR validation split (never trained on).
+Brazilian train crops (split_br.py) at a fixed ratio; --extra-real adds further
+labelled real sets (e.g. European crops) among the real ones.  Validation:
+synthetic val shards + the real BR validation split (never trained on).
 
   nice -n 19 /usr/bin/python3 training/train.py [--resume] [--steps 6000]
 
@@ -40,7 +41,7 @@ WIDTHS = (32, 64, 128, 128)
 
 
 def log(msg, path):
-    line = f"{datetime.datetime.utcnow().strftime('%H:%M:%S')} {msg}"
+    line = f"{datetime.datetime.now(datetime.timezone.utc).strftime('%H:%M:%S')} {msg}"
     print(line, flush=True)
     with open(path, "a") as f:
         f.write(line + "\n")
@@ -195,27 +196,36 @@ def ctc_loss(logits, labels):
 
 
 def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0,
-                   strong=False, height=INPUT_HEIGHT, real=None):
+                   strong=False, height=INPUT_HEIGHT, real=None, extra=None):
     """One training batch: `n_syn` random synthetic crops (`sx` uint8 [N,height,width], labels `sy`), then
     `n_real` random real crops augmented by augment_real, a `splice` share of them two crops joined
     by splice_real (with `cuts` from splice_cuts), `strong` as augment_real's; returns (normalised float [n,1,height,width] tensor,
-    labels). `real`, when given, is the real part already made (real_part's result, by a loader process)."""
+    labels). `real`, when given, is the real part already made (real_part's result, by a loader process).
+    `extra`, when given, is (imgs, labels, share) of further real sets, passed on to real_part."""
     si = rng.integers(0, len(sy), n_syn)
     xb = [sx[si].astype(np.float32)]
     labels = [sy[i] for i in si]
     if real is None and n_real:
-        real = real_part(rng, real_imgs, real_labels, n_real, width, cuts, splice, strong, height)
+        real = real_part(rng, real_imgs, real_labels, n_real, width, cuts, splice, strong, height, extra)
     if real is not None:
         xb.append(real[0])
         labels += real[1]
     return torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]), labels
 
 
-def real_part(rng, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0, strong=False, height=INPUT_HEIGHT):
-    """The real crops of a training batch (float [n_real,height,width] 0..255, labels), drawn from `rng`."""
+def real_part(rng, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0, strong=False, height=INPUT_HEIGHT,
+              extra=None):
+    """The real crops of a training batch (float [n_real,height,width] 0..255, labels), drawn from `rng`.
+    `extra` = (imgs, labels, share): each crop is, with probability `share`, one drawn uniformly from
+    these instead (never spliced; augmented alike). Without `extra` (or with an empty one or share 0)
+    `rng` is drawn exactly as before it existed."""
+    use_extra = extra is not None and len(extra[1]) > 0 and extra[2] > 0
     real, labels = [], []
     for i in rng.integers(0, len(real_labels), n_real):
-        if cuts is not None and rng.random() < splice:
+        if use_extra and rng.random() < extra[2]:
+            j = rng.integers(0, len(extra[1]))
+            rgb, label = extra[0][j], extra[1][j]
+        elif cuts is not None and rng.random() < splice:
             rgb, label = splice_real(real_imgs, real_labels, cuts, rng)
         else:
             rgb, label = real_imgs[i], real_labels[i]
@@ -231,7 +241,7 @@ _LOADER = {}
 def _loader_real_part(seed_step):
     d = _LOADER
     return real_part(np.random.default_rng(seed_step), d["imgs"], d["labels"], d["n_real"], d["width"],
-                     d["cuts"], d["splice"], d["strong"], d["height"])
+                     d["cuts"], d["splice"], d["strong"], d["height"], d.get("extra"))
 
 
 def batch_loss(model, xb, labels, bf16=False):
@@ -284,6 +294,14 @@ def main():
     ap.add_argument("--real-aug", choices=["standard", "strong"], default="standard",
                     help="augmentation of the real crops: strong adds colour-channel gains and degrades "
                          "more often and further (see augment_real)")
+    ap.add_argument("--extra-real", action="append", default=[], metavar="CSV:DIR",
+                    help="a further labelled real set to train on among the real crops: a file,plate CSV "
+                         "and the folder of its images (read and augmented like the BR train crops, never "
+                         "spliced); may be given several times")
+    ap.add_argument("--extra-real-share", type=float, default=0.3,
+                    help="with --extra-real: the probability that a real crop of a batch is drawn "
+                         "(uniformly) from the union of the extra sets instead of the BR train crops "
+                         "(default %(default)s)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--wd", type=float, default=1e-2)
     ap.add_argument("--warmup", type=int, default=300)
@@ -344,6 +362,16 @@ def main():
                          "(94, or wider with an even f2 map, such as 98, 102, 106, 110, 118)")
     if not supported_height(a.input_height):
         raise SystemExit(f"--input-height {a.input_height}: not an LPRNet input height the engine runs (24 to 96)")
+    if not 0 <= a.extra_real_share <= 1:
+        raise SystemExit(f"--extra-real-share {a.extra_real_share}: a probability, 0 to 1")
+    extra_sets = []
+    for spec in a.extra_real:
+        csv_path, sep, data_dir = spec.rpartition(":")
+        if not sep or not csv_path or not data_dir:
+            raise SystemExit(f"--extra-real {spec}: CSV:DIR, a file,plate CSV and the folder of its images")
+        if not os.path.isfile(csv_path) or not os.path.isdir(data_dir):
+            raise SystemExit(f"--extra-real {spec}: {csv_path if not os.path.isfile(csv_path) else data_dir} not found")
+        extra_sets.append((csv_path, data_dir))
     # The --init file is read once, here: its weights (unless a checkpoint is resumed) and, without
     # --contrast, its contrast normalisation.
     init = None
@@ -398,6 +426,22 @@ def main():
     log(f"data: synth train {len(sy)}, synth val {len(vy)}, BR train {len(br_tr_y)}, "
         f"BR val {len(br_va_y)}; widths {widths}, input {a.input_width}x{a.input_height}, device {a.device}, "
         f"precision {a.precision}", logf)
+    extra, extra_desc = None, ""
+    if extra_sets:
+        ex_imgs, ex_y, names = [], [], []
+        for csv_path, data_dir in extra_sets:
+            imgs, labels = read_split(csv_path, data_dir)
+            if not labels:
+                raise SystemExit(f"--extra-real {csv_path}: no crops listed")
+            ex_imgs += imgs
+            ex_y += labels
+            names.append(f"{os.path.basename(csv_path)} {len(labels)} crops")
+            log(f"extra real: {len(labels)} crops from {csv_path} (share {a.extra_real_share:.2f} of real crops)", logf)
+        if len(extra_sets) > 1:
+            log(f"extra real: {len(ex_y)} crops in all", logf)
+        extra = (ex_imgs, ex_y, a.extra_real_share)
+        extra_desc = (f" + extra real set{'s' if len(names) > 1 else ''} "
+                      f"({', '.join(names)}; {a.extra_real_share:.0%} of real crops)")
 
     model = LPRNet(len(ALPHABET), in_channels=1, widths=widths, dropout_rate=0.2,
                    per_sample_context=True, context_kernel=a.context_kernel, contrast=contrast).to(a.device)
@@ -459,7 +503,7 @@ def main():
     if a.loader_workers > 0 and n_real:
         import multiprocessing
         _LOADER.update(imgs=br_tr_imgs, labels=br_tr_y, n_real=n_real, width=a.input_width, cuts=cuts,
-                       splice=a.real_splice, strong=a.real_aug == "strong", height=a.input_height)
+                       splice=a.real_splice, strong=a.real_aug == "strong", height=a.input_height, extra=extra)
         loader = multiprocessing.get_context("fork").Pool(a.loader_workers)
         log(f"loader processes: {a.loader_workers} make the real crops of the coming batches", logf)
         for k in range(2 * a.loader_workers):
@@ -473,7 +517,7 @@ def main():
             real = pending.popleft().get()
             pending.append(loader.apply_async(_loader_real_part, ([a.seed, step + len(pending) + 1],)))
         xb, labels = training_batch(rng, sx, sy, n_syn, br_tr_imgs, br_tr_y, n_real, a.input_width,
-                                    cuts, a.real_splice, a.real_aug == "strong", a.input_height, real)
+                                    cuts, a.real_splice, a.real_aug == "strong", a.input_height, real, extra)
         loss = batch_loss(model, xb.to(a.device), labels, bf16)
         opt.zero_grad()
         if torch.isfinite(loss):
@@ -502,9 +546,9 @@ def main():
                 ctx += f", contrast-normalised input (std {contrast[0]}, floor {contrast[1]})"
             desc = (f"platetop latin LPRNet widths {widths}{ctx}, grey {a.input_width}x{a.input_height}; trained on synthetic "
                     f"plates (render_plates.py, {len(sy)} crops) + real BR train split "
-                    f"({len(br_tr_y)} crops, openalpr train-detector br, AGPL-3.0); step {step}; "
+                    f"({len(br_tr_y)} crops, openalpr train-detector br, AGPL-3.0){extra_desc}; step {step}; "
                     f"val exact synth {sa:.3f} BR {ba:.3f}; exported "
-                    f"{datetime.datetime.utcnow().strftime('%Y-%m-%d')}")
+                    f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d')}")
 
             def export(path):
                 export_lprnet(model, path + ".tmp", name="latin", alphabet=ALPHABET, blank_index=BLANK,

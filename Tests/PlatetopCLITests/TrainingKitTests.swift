@@ -17,7 +17,8 @@ struct TrainingKitTests {
         let script = CLI.packageRoot + "/training/device_train.sh"
         let env = ["KIT=\(dir)/kit", "SHARED=\(CLI.packageRoot)/../shared/data"]
         let packed = try CLI.tool("/usr/bin/env", env + ["bash", script, "pack"], timeout: 120)
-        #expect(packed.contains("1144 BR crops, 117 European crops"), "\(packed)")
+        // The European test crops and the labelled European training crops (training/splits/eu_train.csv).
+        #expect(packed.contains("1144 BR crops, 1172 European crops"), "\(packed)")
         let fonts = try FileManager.default.contentsOfDirectory(atPath: dir + "/kit/fonts")
         #expect(fonts.contains("DejaVuSans-Bold.ttf"), "\(fonts)")
 
@@ -32,6 +33,7 @@ struct TrainingKitTests {
 
         let log = try String(contentsOfFile: dir + "/out/train.log", encoding: .utf8)
         #expect(log.contains("loader processes: 1"), "\(log)")
+        #expect(log.contains("extra real: 1055 crops from training/splits/eu_train.csv (share 0.25 of real crops)"), "\(log)")
         #expect(log.contains("initialised from \(dir)/kit/init.safetensors"), "\(log)")
         // Stopped by the 18-second budget, long before the step cap of a million.
         let evals = log.split(separator: "\n").filter { $0.contains(" EVAL step ") }
@@ -44,7 +46,7 @@ struct TrainingKitTests {
         #expect(evals.count >= 2, "\(evals)")
 
         // The BR and European figures of three models, each read from its file: the exports start from
-        // the shipped model and a few steps of warm-up barely move it (it reads 318/342 and 99/117).
+        // the shipped model and a few steps of warm-up barely move it (it reads 318/342 and 103/117).
         let eval = try String(contentsOfFile: dir + "/out/eval.txt", encoding: .utf8).split(separator: "\n")
         #expect(eval.count == 4, "\(eval)")
         #expect(eval.first?.hasPrefix("last export: step-\(lastStep).safetensors;") == true, "\(eval)")
