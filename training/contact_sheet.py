@@ -37,7 +37,7 @@ def sheets(a):
     font = ImageFont.truetype(FONT, 16)
     cw, ch, cols = 330, 92, 3
     for start in range(0, len(rows), a.per):
-        part = list(enumerate(rows))[start:start + a.per]
+        part = list(enumerate(rows[start:start + a.per], start))
         sheet = Image.new("RGB", (cols * cw, ((len(part) + cols - 1) // cols) * ch), "white")
         d = ImageDraw.Draw(sheet)
         for k, (i, (path, text, conf)) in enumerate(part):

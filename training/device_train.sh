@@ -33,6 +33,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 KIT=${KIT:-.device}
 
+# copy_listed SET CSV...: the files the file,plate CSVs name, from $shared/SET to $KIT/SET (pack's locals).
+copy_listed() {
+    local set=$1
+    shift
+    cut -d, -f1 "$@" | grep -v '^file$' | while read -r f; do cp "$shared/$set/$f" "$KIT/$set/"; done
+}
+
 pack() {
     local init=${1:-models/latin.safetensors}
     local shared=${SHARED:-../shared/data}
@@ -51,16 +58,13 @@ if missing:  # recipes up to 4 draw without them; render_plates.py names them fo
 for path in set(rp.PLATE_FONTS_5) | set(rp.DECOR_FONTS):
     shutil.copy(path, sys.argv[1])
 EOF
-    cut -d, -f1 training/splits/br_train.csv training/splits/br_val.csv | grep -v '^file$' \
-        | while read -r f; do cp "$shared/br-plates/$f" "$KIT/br-plates/"; done
+    copy_listed br-plates training/splits/br_train.csv training/splits/br_val.csv
     if [ -d "$shared/eu-plates" ]; then
-        cut -d, -f1 training/splits/eu_test.csv | grep -v '^file$' \
-            | while read -r f; do cp "$shared/eu-plates/$f" "$KIT/eu-plates/"; done
+        copy_listed eu-plates training/splits/eu_test.csv
     fi
     if [ -f training/splits/eu_train.csv ]; then  # the European train crops train.py --extra-real reads
         [ -d "$shared/eu-plates" ] || { echo "error: training/splits/eu_train.csv needs $shared/eu-plates" >&2; exit 1; }
-        cut -d, -f1 training/splits/eu_train.csv | grep -v '^file$' \
-            | while read -r f; do cp "$shared/eu-plates/$f" "$KIT/eu-plates/"; done
+        copy_listed eu-plates training/splits/eu_train.csv
     fi
     cp "$init" "$KIT/init.safetensors"
     echo "packed $(du -sh "$KIT" | cut -f1) in $KIT: $(ls "$KIT/fonts" | wc -l) fonts," \
