@@ -14,8 +14,9 @@ struct Eval: ParsableCommand {
         accuracy: CORRECT/TOTAL (PERCENT%). Without --roi, images of at least 320x160 go through the plate \
         detector (when models/detector.safetensors is present) and count as correct when one detected \
         plate reads exactly the label (GOT lists the reads, best detector score first, joined by '|'). \
-        With --pattern, each read is first repaired by the plate formats as replay and watch do \
-        (O/0-style swaps only where the pattern demands), so the accuracy is what the tracker would log.
+        With --pattern, each read is first fitted to the plate formats as replay and watch do (the \
+        best candidate text a pattern allows, then O/0-style swaps only where the pattern demands), \
+        so the accuracy is what the tracker would log.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -29,7 +30,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Write every prediction as FILE<TAB>EXPECTED<TAB>GOT<TAB>CONFIDENCE to this file.")
     var predictions: String?
 
-    @Option(name: .customLong("pattern"), help: "Plate format regex (repeatable); reads are repaired with O/0-style swaps where the pattern demands before they are compared.")
+    @Option(name: .customLong("pattern"), help: "Plate format regex (repeatable); reads are fitted to the formats (best candidate text a pattern allows, then O/0-style swaps) before they are compared.")
     var patterns: [String] = []
 
     @Argument(help: "A folder of images (or a labels CSV).")
@@ -93,6 +94,7 @@ struct Eval: ParsableCommand {
         guard !samples.isEmpty else { throw RuntimeFailure("no labelled images in '\(path)'") }
         let batchSize = 16
         let recognizer = try modelOptions.loadRecognizer(maxBatch: batchSize)
+        recognizer.formats = rules
         let detector = region == nil ? try modelOptions.detectorFlags.loadForImages() : nil
         var predictionLines: [String] = []
         var correct = 0, total = 0

@@ -28,7 +28,7 @@ struct MonitorOptions: ParsableArguments {
     @Option(help: "Watchlist TOML file ([[plate]] entries with plate or regex, label, max_distance).")
     var watchlist: String?
 
-    @Option(name: .customLong("pattern"), help: "Plate format regex (repeatable); near matches are fixed with O/0-style swaps.")
+    @Option(name: .customLong("pattern"), help: "Plate format regex (repeatable); a read matching none becomes the best candidate text one allows, near matches are fixed with O/0-style swaps.")
     var patterns: [String] = []
 
     @Option(help: "Detection log (JSON lines, flushed per event). Default: platetop-DATE-STREAM.jsonl here.")

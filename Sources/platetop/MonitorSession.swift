@@ -164,8 +164,10 @@ final class MonitorSession: @unchecked Sendable {
             let info = SourceInfo(source: display, width: reader.width, height: reader.height, codec: reader.codecName,
                                   frameRate: reader.frameRate, isLive: StreamSpec.isLive(url))
             return (ReaderSource(reader, url: url, display: display, secrets: secrets), info)
-        }, makeStage: { [threads = settings.modelOptions.threads, decoder = settings.modelOptions.ctcDecoder, keep = !settings.headless] in
+        }, makeStage: { [threads = settings.modelOptions.threads, decoder = settings.modelOptions.ctcDecoder, keep = !settings.headless,
+                         formats = tracker.configuration.formatRules] in
             let recognizer = try LPRNetRecognizer(modelPath: modelPath, maxBatch: 4, threads: threads, decoder: decoder)
+            recognizer.formats = formats
             let plateDetector = try detector.map { try DetectorFlags.load(path: $0.path, options: $0.options) }
             return PlateStage(recognizer: recognizer, region: region, detector: plateDetector, keepFrames: keep)
         })

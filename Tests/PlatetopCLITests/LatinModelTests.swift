@@ -121,6 +121,25 @@ struct LatinModelTests {
         #expect(r.stdoutLines.last == "accuracy: \(correct)/\(rows) (\(percent)%)")
     }
 
+    /// `eval --pattern` with the old Brazilian format: every read that is not empty fits the format
+    /// (format-aware decoding drops the doubled A of br0473's `AAHG2618`, the repair turns br0682's
+    /// `AST41B8` into `AST4188`), and at least the recorded share is right (models/README.md: 320/342).
+    @Test("eval --pattern reads BR validation crops in the plate format", .enabled(if: brDataPresent))
+    func brValidationWithPattern() throws {
+        let split = CLI.packageRoot + "/training/splits/br_val.csv"
+        let r = try CLI.platetop(["eval", split, "--images", brData, "--pattern", "[A-Z]{3}[0-9]{4}"], timeout: 300)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let last = r.stdoutLines.last ?? ""
+        let correct = Int(last.dropFirst("accuracy: ".count).prefix { $0.isNumber }) ?? -1
+        #expect(last.hasPrefix("accuracy: ") && last.contains("/342 (") && correct >= 320, "\(last)")
+        let got = r.stdoutLines.dropLast().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        #expect(got.allSatisfy { $0.count == 3 })
+        let format = try Regex("^[A-Z]{3}[0-9]{4}$")
+        let offFormat = got.filter { $0.count == 3 && !$0[2].isEmpty && $0[2].wholeMatch(of: format) == nil }
+        #expect(offFormat.isEmpty, "\(offFormat)")
+        #expect(!got.contains { $0.first == "br0473.jpg" || $0.first == "br0682.jpg" })
+    }
+
     /// `training/widen.py` grows the shipped model to more channels that start out computing what it
     /// did: the Swift engine reads the same string on every BR validation crop with the widened file
     /// (which has more parameters), and `info` sees the new widths.

@@ -29,6 +29,32 @@ struct RecognizeCTCTests {
         #expect(abs(r.confidence - pow(0.9, 4)) < 1e-5)
     }
 
+    /// `bestRead` takes the most probable accepted text among the beam's candidates. Greedy reads
+    /// "AC" (A, A, C collapse); the best three-letter text is "ABC" (A, B, C: 0.9 x 0.4 x 0.9).
+    @Test func bestReadTakesTheMostProbableAcceptedCandidate() {
+        let p: [[Float]] = [[0.9, 0.04, 0.03, 0.03], [0.5, 0.4, 0.05, 0.05], [0.04, 0.03, 0.9, 0.03]]
+        var l = [Float](repeating: 0, count: 4 * 3)
+        for t in 0..<3 { for c in 0..<4 { l[c * 3 + t] = log(p[t][c]) } }
+        let greedy = CTCDecoder.greedy.decode(logits: l, classCount: 4, timeSteps: 3, alphabet: alphabet, blankIndex: blank)
+        #expect(greedy.text == "AC")
+        let r = CTCDecoder.bestRead(logits: l, classCount: 4, timeSteps: 3, alphabet: alphabet, blankIndex: blank,
+                                    width: 8) { $0.count == 3 }
+        #expect(r?.text == "ABC")
+        #expect(r?.characters.map(\.timeStep) == [0, 1, 2])
+        #expect(abs((r?.characters[1].confidence ?? 0) - 0.4) < 1e-5)
+        #expect(abs((r?.confidence ?? 0) - 0.9 * 0.4 * 0.9) < 1e-5)
+        // The most probable text itself when it is accepted, as the beam decoder reads it.
+        let first = CTCDecoder.bestRead(logits: l, classCount: 4, timeSteps: 3, alphabet: alphabet, blankIndex: blank,
+                                        width: 8) { _ in true }
+        #expect(first == CTCDecoder.beam(width: 8).decode(logits: l, classCount: 4, timeSteps: 3, alphabet: alphabet, blankIndex: blank))
+        #expect(first?.text == "AC")
+        // Width 1 looks at "AC" alone; nothing accepted gives nil.
+        #expect(CTCDecoder.bestRead(logits: l, classCount: 4, timeSteps: 3, alphabet: alphabet, blankIndex: blank,
+                                    width: 1) { $0.count == 3 } == nil)
+        #expect(CTCDecoder.bestRead(logits: l, classCount: 4, timeSteps: 3, alphabet: alphabet, blankIndex: blank,
+                                    width: 8) { $0.count == 5 } == nil)
+    }
+
     @Test func blankOnlyIsEmptyWithZeroConfidence() {
         let r = CTCDecoder.greedy.decode(logits: logits([3, 3, 3, 3]), classCount: 4, timeSteps: 4,
                                          alphabet: alphabet, blankIndex: blank)

@@ -149,6 +149,30 @@ struct RecognizeLPRNetTests {
                                                      alphabet: model.info.alphabet, blankIndex: 4))
     }
 
+    /// With plate formats set, a read that matches none is replaced by the best beam candidate that
+    /// one matches (here: any text but the plain read), and a read that matches is kept as it is.
+    @Test func formatsReplaceAReadThatMatchesNoPattern() throws {
+        let model = try LPRNetModel(file: SafeTensorsFile(bytes: RecognizeFixtures.tinyModelBytes()))
+        let r = try LPRNetRecognizer(model: model, maxBatch: 2)
+        var rng = RecognizeFixtures.RNG(state: 11)
+        let img = PixelImage(width: 94, height: 24, format: .gray8, pixels: (0..<(94 * 24)).map { _ in UInt8(rng.int(256)) })
+        let plain = try r.recognize([img])[0]
+        try #require(!plain.text.isEmpty)
+        r.formats = try FormatRules(patternStrings: ["(?!\(plain.text)$)[A-Z]+"])
+        let formatted = try r.recognize([img])[0]
+        let logits = r.logits(for: [img])[0]
+        let expected = try #require(CTCDecoder.bestRead(logits: logits, classCount: 5, timeSteps: 18, alphabet: model.info.alphabet,
+                                                        blankIndex: 4, width: 16) { $0 != plain.text })
+        #expect(formatted == expected)
+        #expect(formatted.text != plain.text && formatted.confidence < plain.confidence)
+        #expect(r.formats.firstMatch(formatted.text) != nil)
+        // A format the read already matches, or one no candidate matches, leaves the read as it is.
+        r.formats = try FormatRules(patternStrings: ["[0-9]{12}", "[A-Z]*"])
+        #expect(try r.recognize([img])[0] == plain)
+        r.formats = try FormatRules(patternStrings: ["[0-9]{12}"])
+        #expect(try r.recognize([img])[0] == plain)
+    }
+
     /// A model with `platetop.contrast_*` metadata reads a crop and a faded, shifted copy of it
     /// (`0.3 x + 0.2`) alike, as training's normalisation intends; without the metadata the same
     /// weights read them differently. A nearly flat crop gets the floor's gain, not its own.

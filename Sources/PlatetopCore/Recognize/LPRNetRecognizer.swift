@@ -38,6 +38,13 @@ public final class LPRNetRecognizer: PlateRecognizer {
     public let threads: Int
     public let microBatch: Int
     public var decoder: CTCDecoder
+    /// Plate formats of the stream being read (none by default). When a crop's read matches no
+    /// pattern, ``recognize(_:)`` returns instead the most probable of the best
+    /// ``formatBeamWidth`` candidate texts that one matches (``CTCDecoder/bestRead(logits:classCount:timeSteps:alphabet:blankIndex:width:accepting:)``),
+    /// or the read as it was when none does.
+    public var formats: FormatRules = .none
+    /// Candidate texts looked at for ``formats`` (16: more found no further BR validation plate).
+    public var formatBeamWidth = 16
 
     private let workspaces: [LPRNetWorkspace]
     private let input: UnsafeMutablePointer<Float>
@@ -100,11 +107,17 @@ public final class LPRNetRecognizer: PlateRecognizer {
         return all
     }
 
-    /// Reads each crop and decodes it with `decoder`.
+    /// Reads each crop and decodes it with `decoder` (and ``formats``, when set).
     public func recognize(_ crops: [PixelImage]) throws -> [PlateRead] {
         logits(for: crops).map { l in
-            l.withUnsafeBufferPointer { decoder.decode(logits: $0, classCount: info.classCount, timeSteps: info.timeSteps,
-                                                       alphabet: info.alphabet, blankIndex: info.blankIndex) }
+            l.withUnsafeBufferPointer { logits in
+                let read = decoder.decode(logits: logits, classCount: info.classCount, timeSteps: info.timeSteps,
+                                          alphabet: info.alphabet, blankIndex: info.blankIndex)
+                guard !formats.patterns.isEmpty, formats.firstMatch(read.text) == nil else { return read }
+                return CTCDecoder.bestRead(logits: logits, classCount: info.classCount, timeSteps: info.timeSteps,
+                                           alphabet: info.alphabet, blankIndex: info.blankIndex, width: formatBeamWidth,
+                                           accepting: { formats.firstMatch($0) != nil }) ?? read
+            }
         }
     }
 
