@@ -6,7 +6,8 @@ Usage: /usr/bin/python3 training/bench_train.py [--widths 48,96,192,192] [--inpu
 Times full steps (forward, CTC loss on random labels, backward, AdamW) on random input exactly as
 train.py runs them, alternating the two precisions for --rounds rounds; prints one line per
 precision (best round, ms per step and samples/s) and `speedup_bf16_vs_fp32` (the ratio of the two
-best rounds of this run), then the bf16 forward's largest logit difference from float32.
+best rounds of this run), `cpu_native_bf16` (whether /proc/cpuinfo lists avx512_bf16 or amx_bf16:
+without them bf16 is emulated and slower), then the bf16 forward's largest logit difference from float32.
 """
 import argparse
 import os
@@ -18,7 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lprnet import LPRNet, supported_width  # noqa: E402
-from train import ALPHABET, batch_loss  # noqa: E402
+from train import ALPHABET, batch_loss, cpu_native_bf16  # noqa: E402
 
 
 def make(widths, bf16, seed):
@@ -66,6 +67,8 @@ def main():
         print(f"train precision={p} widths={a.widths} input={a.input_width}x24 batch={a.batch} "
               f"threads={a.threads} ms_per_step={s * 1000:.1f} samples_per_s={a.batch / s:.0f}")
     print(f"speedup_bf16_vs_fp32 {best['fp32'] / best['bf16']:.2f}")
+    native = cpu_native_bf16()
+    print(f"cpu_native_bf16 {'unknown' if native is None else 'yes' if native else 'no'}")
     model, _ = make(widths, False, 2)
     model.eval()
     with torch.no_grad():

@@ -47,6 +47,18 @@ def log(msg, path):
         f.write(line + "\n")
 
 
+def cpu_native_bf16(cpuinfo="/proc/cpuinfo"):
+    """Whether the CPU computes bfloat16 natively (the avx512_bf16 or amx_bf16 flag of /proc/cpuinfo);
+    None where that file is unreadable. Without it, bf16 autocast is emulated: on a 2-core AVX2 EPYC
+    (2026-12-06) a training step took 4.3 times as long as in float32 (BENCHMARKS.md)."""
+    try:
+        with open(cpuinfo) as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return None
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def load_shards(pattern):
     xs, ys = [], []
     for p in sorted(q for q in glob.glob(pattern) if ".tmp" not in q):
@@ -450,6 +462,10 @@ def main():
     bf16 = a.precision == "bf16"
     if bf16:
         model = model.to(memory_format=torch.channels_last)
+        if a.device == "cpu" and cpu_native_bf16() is False:
+            log("warning: --precision bf16 on a CPU without avx512_bf16/amx_bf16: bfloat16 is emulated here and "
+                "each step runs several times slower than --precision fp32 (training/bench_train.py measures both)",
+                logf)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
     rng = np.random.default_rng(a.seed)
     step, best, bad, t_start = 0, float("inf"), 0, time.time()
