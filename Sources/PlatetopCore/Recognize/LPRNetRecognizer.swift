@@ -43,7 +43,7 @@ public final class LPRNetRecognizer: PlateRecognizer {
     /// ``formatBeamWidth`` candidate texts that one matches (``CTCDecoder/bestRead(logits:classCount:timeSteps:alphabet:blankIndex:width:accepting:)``),
     /// or the read as it was when none does.
     public var formats: FormatRules = .none
-    /// Candidate texts looked at for ``formats`` (16: more found no further BR validation plate).
+    /// Candidate texts looked at for ``formats`` (16; 4 and 64 read the BR validation crops alike, measured 2026-12-06).
     public var formatBeamWidth = 16
 
     private let workspaces: [LPRNetWorkspace]
