@@ -208,12 +208,15 @@ def ctc_loss(logits, labels):
 
 
 def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0,
-                   strong=False, height=INPUT_HEIGHT, real=None, extra=None):
+                   strong=False, height=INPUT_HEIGHT, real=None, extra=None, invert=0.0):
     """One training batch: `n_syn` random synthetic crops (`sx` uint8 [N,height,width], labels `sy`), then
     `n_real` random real crops augmented by augment_real, a `splice` share of them two crops joined
     by splice_real (with `cuts` from splice_cuts), `strong` as augment_real's; returns (normalised float [n,1,height,width] tensor,
     labels). `real`, when given, is the real part already made (real_part's result, by a loader process).
-    `extra`, when given, is (imgs, labels, share) of further real sets, passed on to real_part."""
+    `extra`, when given, is (imgs, labels, share) of further real sets, passed on to real_part.
+    `invert`: the probability that a crop of the batch (synthetic or real) is turned into its grey
+    negative (255 - v), so dark characters on a light plate also teach light characters on a dark one
+    (red and green plates, night IR); with 0 `rng` is drawn exactly as before it existed."""
     si = rng.integers(0, len(sy), n_syn)
     xb = [sx[si].astype(np.float32)]
     labels = [sy[i] for i in si]
@@ -222,7 +225,11 @@ def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cu
     if real is not None:
         xb.append(real[0])
         labels += real[1]
-    return torch.from_numpy(((np.concatenate(xb) - MEAN) * SCALE)[:, None]), labels
+    x = np.concatenate(xb)
+    if invert > 0:
+        flip = rng.random(len(x)) < invert
+        x[flip] = 255.0 - x[flip]
+    return torch.from_numpy(((x - MEAN) * SCALE)[:, None]), labels
 
 
 def real_part(rng, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0, strong=False, height=INPUT_HEIGHT,
@@ -314,6 +321,10 @@ def main():
                     help="with --extra-real: the probability that a real crop of a batch is drawn "
                          "(uniformly) from the union of the extra sets instead of the BR train crops "
                          "(default %(default)s)")
+    ap.add_argument("--invert", type=float, default=0.0,
+                    help="probability that a training crop (synthetic or real) is given as its grey negative, "
+                         "so the model reads light characters on dark plates as well as dark on light "
+                         "(default %(default)s)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--wd", type=float, default=1e-2)
     ap.add_argument("--warmup", type=int, default=300)
@@ -374,6 +385,8 @@ def main():
                          "(94, or wider with an even f2 map, such as 98, 102, 106, 110, 118)")
     if not supported_height(a.input_height):
         raise SystemExit(f"--input-height {a.input_height}: not an LPRNet input height the engine runs (24 to 96)")
+    if not 0 <= a.invert <= 1:
+        raise SystemExit(f"--invert {a.invert}: a probability, 0 to 1")
     if not 0 <= a.extra_real_share <= 1:
         raise SystemExit(f"--extra-real-share {a.extra_real_share}: a probability, 0 to 1")
     extra_sets = []
@@ -512,6 +525,9 @@ def main():
         if n_cut < 2:
             raise SystemExit(f"--real-splice: the model aligns {n_cut} BR train crops; train without it first")
         log(f"real splices: {n_cut} of {len(cuts)} BR train crops aligned, {a.real_splice:.0%} of real crops", logf)
+    if a.invert > 0:
+        log(f"grey negatives: {a.invert:.0%} of training crops", logf)
+        extra_desc += f"; {a.invert:.0%} of training crops as grey negatives"
     model.train()
     run_loss, run_n, t_last = 0.0, 0, time.time()
     end = min(a.steps, a.stop_at) if a.stop_at else a.steps
@@ -533,7 +549,8 @@ def main():
             real = pending.popleft().get()
             pending.append(loader.apply_async(_loader_real_part, ([a.seed, step + len(pending) + 1],)))
         xb, labels = training_batch(rng, sx, sy, n_syn, br_tr_imgs, br_tr_y, n_real, a.input_width,
-                                    cuts, a.real_splice, a.real_aug == "strong", a.input_height, real, extra)
+                                    cuts, a.real_splice, a.real_aug == "strong", a.input_height, real, extra,
+                                    a.invert)
         loss = batch_loss(model, xb.to(a.device), labels, bf16)
         opt.zero_grad()
         if torch.isfinite(loss):
