@@ -20,7 +20,8 @@
 # harder, phase 31 trains phase 21 on recipe-10 crops (a third of the plates in parametric stroke
 # faces) and averages the result with phase 21, and phase 35 trains phase 31 on recipe-12 crops with
 # the hand-checked European crops of training/splits/eu_train.csv beside the BR ones and averages the
-# result with phase 31 (shipped). Needs ../shared/data/br-plates and, for phase 35, eu-plates.
+# result with phase 31, and phase 38 trains phase 35 with grey negatives among its crops and averages
+# the result with phase 35 (shipped). Needs ../shared/data/br-plates and, for phase 35, eu-plates.
 # The shipped run picked up the seed-2 and seed-3 shards while they were being rendered, so a rerun
 # gives a model of the same recipe, not bit-identical weights. Resumable: rerun after an interruption.
 set -eu
@@ -88,6 +89,8 @@ SPLICE=0
 REAL_AUG=standard
 REAL_FRAC=0.3
 EXTRA_REAL=""
+PRECISION=bf16
+INVERT=
 train110() {
     local w="$WORK/$1" init=$2 steps=$3 lr=$4 warmup=$5 kernel=$6 val=$7
     shift 7
@@ -95,10 +98,10 @@ train110() {
     local s
     for s in "$val" "$@"; do ln -sfn "$WORK/$s" "$w/$s"; done
     nice -n 10 "$PY" training/train.py --work "$w" --init "$init" --widths 48,96,192,192 --input-width 110 \
-        --context-kernel "$kernel" --threads 2 --precision bf16 --keep-exports --resume \
+        --context-kernel "$kernel" --threads 2 --precision "$PRECISION" --keep-exports --resume \
         --synth-train "$(IFS=,; echo "$*")" --synth-val "$val" --synth-val-n 2000 --steps "$steps" --lr "$lr" \
         --warmup "$warmup" --eval-every 500 --patience 12 --real-frac "$REAL_FRAC" --real-splice "$SPLICE" \
-        --real-aug "$REAL_AUG" $EXTRA_REAL
+        --real-aug "$REAL_AUG" $EXTRA_REAL $INVERT
 }
 W11="$WORK/p11"
 train110 p11 "$W6/latin-best.safetensors" 12000 5e-4 300 1 synth-val-v4w110 synth-train-v5w110 synth-train-v4w110
@@ -162,7 +165,7 @@ train110 p31 "$WORK/p21/p21.safetensors" 7000 2e-4 300 11 synth-val-v10w110 \
 cp "$WORK/p21/p21.safetensors" "$WORK/p31/phase21.safetensors"
 "$PY" training/average.py "$WORK/p31/phase31.safetensors" \
     "$WORK"/p31/exports/step-7000.safetensors "$WORK/p31/phase21.safetensors"
-# Phase 35 (shipped): phase 31 trained on recipe-12 crops (half the European and US texts in 33 real
+# Phase 35: phase 31 trained on recipe-12 crops (half the European and US texts in 33 real
 # formats; seeds 28 and 29, validation seed 12999) + the seed-12 recipe-6 crops, with 40 % real crops a
 # quarter of which are the European train crops, one 300-step warm-up + cosine at lr 2e-4 over 7,000
 # steps (validated on the recipe-10 set); the mean of its last export and phase 31.
@@ -174,6 +177,17 @@ train110 p35 "$WORK/p31/phase31.safetensors" 7000 2e-4 300 11 synth-val-v10w110 
     synth-train-v12w110s28 synth-train-v12w110s29 synth-train-v6ew110
 "$PY" training/average.py "$WORK/p35/phase35.safetensors" \
     "$WORK"/p35/exports/step-7000.safetensors "$WORK/p31/phase31.safetensors"
+# Phase 38 (shipped): phase 35 trained with 30 % of every batch's crops as grey negatives (dark
+# characters on light plates teach light characters on the red and green ones), on the first 24,000
+# seed-29 recipe-12 crops and the seed-28 ones, a 200-step warm-up + cosine at lr 2e-4 over 3,000
+# float32 steps (on a CPU without AVX512-BF16; 106 min); the mean of its last export and phase 35.
+$R110 --out "$WORK/synth-train-v12w110s29h" --count 24000 --shard-size 4000 --seed 29 --recipe 12
+PRECISION=fp32
+INVERT="--invert 0.3"
+train110 p38 "$WORK/p35/phase35.safetensors" 3000 2e-4 200 11 synth-val-v10w110 \
+    synth-train-v12w110s28 synth-train-v12w110s29h
+"$PY" training/average.py "$WORK/p38/phase38.safetensors" \
+    "$WORK"/p38/exports/step-3000.safetensors "$WORK/p35/phase35.safetensors"
 mkdir -p models
-cp "$WORK/p35/phase35.safetensors" models/latin.safetensors
+cp "$WORK/p38/phase38.safetensors" models/latin.safetensors
 echo "wrote models/latin.safetensors"
