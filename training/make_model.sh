@@ -21,7 +21,7 @@
 # faces) and averages the result with phase 21, and phase 35 trains phase 31 on recipe-12 crops with
 # the hand-checked European crops of training/splits/eu_train.csv beside the BR ones and averages the
 # result with phase 31, and phase 38 trains phase 35 with grey negatives among its crops and averages
-# the result with phase 35 (shipped). Needs ../shared/data/br-plates and, for phase 35, eu-plates.
+# the result with phase 35 (shipped). Needs ../shared/data/br-plates and, for phases 35 and 38, eu-plates.
 # The shipped run picked up the seed-2 and seed-3 shards while they were being rendered, so a rerun
 # gives a model of the same recipe, not bit-identical weights. Resumable: rerun after an interruption.
 set -eu
