@@ -20,8 +20,10 @@
 # harder, phase 31 trains phase 21 on recipe-10 crops (a third of the plates in parametric stroke
 # faces) and averages the result with phase 21, and phase 35 trains phase 31 on recipe-12 crops with
 # the hand-checked European crops of training/splits/eu_train.csv beside the BR ones and averages the
-# result with phase 31, and phase 38 trains phase 35 with grey negatives among its crops and averages
-# the result with phase 35 (shipped). Needs ../shared/data/br-plates and, for phases 35 and 38, eu-plates.
+# result with phase 31, phase 38 trains phase 35 with grey negatives among its crops and averages
+# the result with phase 35, and phase 39 trains phase 38 the same way once more (another seed) and
+# averages the result with phase 38 (shipped). Needs ../shared/data/br-plates and, for phases 35, 38
+# and 39, eu-plates.
 # The shipped run picked up the seed-2 and seed-3 shards while they were being rendered, so a rerun
 # gives a model of the same recipe, not bit-identical weights. Resumable: rerun after an interruption.
 set -eu
@@ -91,6 +93,7 @@ REAL_FRAC=0.3
 EXTRA_REAL=""
 PRECISION=bf16
 INVERT=
+SEED=1234
 train110() {
     local w="$WORK/$1" init=$2 steps=$3 lr=$4 warmup=$5 kernel=$6 val=$7
     shift 7
@@ -101,7 +104,7 @@ train110() {
         --context-kernel "$kernel" --threads 2 --precision "$PRECISION" --keep-exports --resume \
         --synth-train "$(IFS=,; echo "$*")" --synth-val "$val" --synth-val-n 2000 --steps "$steps" --lr "$lr" \
         --warmup "$warmup" --eval-every 500 --patience 12 --real-frac "$REAL_FRAC" --real-splice "$SPLICE" \
-        --real-aug "$REAL_AUG" $EXTRA_REAL $INVERT
+        --real-aug "$REAL_AUG" $EXTRA_REAL $INVERT --seed "$SEED"
 }
 W11="$WORK/p11"
 train110 p11 "$W6/latin-best.safetensors" 12000 5e-4 300 1 synth-val-v4w110 synth-train-v5w110 synth-train-v4w110
@@ -177,7 +180,7 @@ train110 p35 "$WORK/p31/phase31.safetensors" 7000 2e-4 300 11 synth-val-v10w110 
     synth-train-v12w110s28 synth-train-v12w110s29 synth-train-v6ew110
 "$PY" training/average.py "$WORK/p35/phase35.safetensors" \
     "$WORK"/p35/exports/step-7000.safetensors "$WORK/p31/phase31.safetensors"
-# Phase 38 (shipped): phase 35 trained with 30 % of every batch's crops as grey negatives (dark
+# Phase 38: phase 35 trained with 30 % of every batch's crops as grey negatives (dark
 # characters on light plates teach light characters on the red and green ones), on the first 24,000
 # seed-29 recipe-12 crops and the seed-28 ones, a 200-step warm-up + cosine at lr 2e-4 over 3,000
 # float32 steps (on a CPU without AVX512-BF16; 106 min); the mean of its last export and phase 35.
@@ -188,6 +191,13 @@ train110 p38 "$WORK/p35/phase35.safetensors" 3000 2e-4 200 11 synth-val-v10w110 
     synth-train-v12w110s28 synth-train-v12w110s29h
 "$PY" training/average.py "$WORK/p38/phase38.safetensors" \
     "$WORK"/p38/exports/step-3000.safetensors "$WORK/p35/phase35.safetensors"
+# Phase 39 (shipped): phase 38 trained as phase 38 was, with another seed, over 2,500 steps (90 min);
+# the mean of its step-2,000 export and phase 38.
+SEED=39
+train110 p39 "$WORK/p38/phase38.safetensors" 2500 2e-4 200 11 synth-val-v10w110 \
+    synth-train-v12w110s28 synth-train-v12w110s29h
+"$PY" training/average.py "$WORK/p39/phase39.safetensors" \
+    "$WORK"/p39/exports/step-2000.safetensors "$WORK/p38/phase38.safetensors"
 mkdir -p models
-cp "$WORK/p38/phase38.safetensors" models/latin.safetensors
+cp "$WORK/p39/phase39.safetensors" models/latin.safetensors
 echo "wrote models/latin.safetensors"
