@@ -125,10 +125,9 @@ def augment_real(rgb, rng, width=INPUT_WIDTH, strong=False, height=INPUT_HEIGHT)
 SPLICE_FORMAT = re.compile(r"[A-Z]{3}[0-9]{4}")
 
 
-def splice_cuts(model, imgs, labels, width, device="cpu", height=INPUT_HEIGHT):
-    """Per real crop, where its letter group ends: the fraction of the crop's width halfway between
-    the CTC peaks of its last letter and first digit, as `model` reads the un-augmented crop; None
-    for crops whose label is not `AAA9999` or that the model misreads (no trustworthy alignment)."""
+def aligned_reads(model, imgs, width, device="cpu", height=INPUT_HEIGHT):
+    """The best class per CTC time step of each un-augmented crop as `model` reads it, [N, T]; the
+    splices place their cuts from these (the model is left in the mode it was in)."""
     x = torch.from_numpy(np.stack([(grey_input(im, width, height) - MEAN) * SCALE
                                    for im in imgs])[:, None].astype(np.float32))
     was_training = model.training
@@ -137,6 +136,14 @@ def splice_cuts(model, imgs, labels, width, device="cpu", height=INPUT_HEIGHT):
         best = torch.cat([model(x[i:i + 256].to(device)).float().cpu()
                           for i in range(0, len(x), 256)]).argmax(1).numpy()
     model.train(was_training)
+    return best
+
+
+def splice_cuts(model, imgs, labels, width, device="cpu", height=INPUT_HEIGHT):
+    """Per real crop, where its letter group ends: the fraction of the crop's width halfway between
+    the CTC peaks of its last letter and first digit, as `model` reads the un-augmented crop; None
+    for crops whose label is not `AAA9999` or that the model misreads (no trustworthy alignment)."""
+    best = aligned_reads(model, imgs, width, device, height)
     t_steps = best.shape[1]
     cuts = []
     for row, label in zip(best, labels):
@@ -170,6 +177,101 @@ def splice_real(imgs, labels, cuts, rng):
     rp = (rp - mu_r) / sd_r * sd_l + mu_l
     out = np.clip(np.concatenate([lp, rp], 1), 0, 255).astype(np.uint8)
     return out, labels[a][:3] + labels[b][3:]
+
+
+def letter_cells(model, imgs, labels, width, device="cpu", height=INPUT_HEIGHT):
+    """Per real crop, the pixel columns that bound its three letters, (left, 1|2, 2|3, right), or None
+    for crops whose label is not `AAA9999`, that `model` misreads, or whose gaps the image does not
+    show. The CTC peaks of the seven characters give their order and spacing but fire between the
+    glyphs: over the BR train crops, the columns halfway between peaks are quietest (least spread in
+    the plate's middle rows: background, whichever the polarity) with the peaks moved 1.75 steps
+    right, and a step less or more, once per character pitch, matches too. So each crop's peaks
+    are shifted as one, by 0.75-2.75 steps, to where its halfway columns are quietest, then each
+    boundary moves to the quietest column within a third of a character of it."""
+    best = aligned_reads(model, imgs, width, device, height)
+    t_steps = best.shape[1]
+    cells = []
+    for row, label, im in zip(best, labels, imgs):
+        runs = ctc_runs(row)
+        if not SPLICE_FORMAT.fullmatch(label) or "".join(c for c, _ in runs) != label:
+            cells.append(None)
+            continue
+        h, w = im.shape[:2]
+        grey = im[int(0.3 * h):int(0.9 * h)].astype(np.float32).mean(2)
+        prof = np.convolve(grey.std(0), [0.25, 0.5, 0.25], mode="same")
+        t = np.array([np.mean(r[1]) for r in runs])
+
+        def at(xs):
+            return prof[np.clip(np.round(xs).astype(int), 0, w - 1)]
+
+        # the gap between the groups holds the separator, so it does not vote on the shift
+        shifts = np.arange(0.75, 2.76, 0.1)
+        scores = []
+        for d in shifts:
+            xs = (t + 0.5 + d) / t_steps * w
+            mids = (xs[:-1] + xs[1:]) / 2
+            scores.append(at(np.delete(mids, 2)).mean())
+        xs = (t + 0.5 + shifts[int(np.argmin(scores))]) / t_steps * w
+        pitch = float(np.median(np.diff(xs)))
+
+        def quietest(centre):
+            lo = max(0, int(round(centre - pitch / 3)))
+            hi = min(w - 1, int(round(centre + pitch / 3)))
+            return None if hi <= lo else lo + int(np.argmin(prof[lo:hi + 1]))
+
+        g01, g12 = quietest((xs[0] + xs[1]) / 2), quietest((xs[1] + xs[2]) / 2)
+        if g01 is None or g12 is None:
+            cells.append(None)
+            continue
+        # the font is monospace: the outer boundaries are a cell beyond the inner ones
+        left, right = quietest(2 * g01 - g12), quietest(2 * g12 - g01)
+        if None in (left, right) or not 0 <= left < g01 < g12 < right < w:
+            cells.append(None)
+            continue
+        widths = np.array([g01 - left, g12 - g01, right - g12])
+        gaps = at(np.array([left, g01, g12, right], dtype=float)).mean()
+        if widths.min() < 0.6 * pitch or widths.max() > 1.5 * pitch or gaps > 0.6 * at(xs[:3]).mean():
+            cells.append(None)
+            continue
+        cells.append((left, g01, g12, right))
+    return cells
+
+
+def letter_splice(imgs, labels, cells, rng, foreign=0.5):
+    """A real-looking `AAA9999` plate with a letter group no train plate has: one aligned crop
+    (`letter_cells`) whose three letter cells are shuffled among themselves and, each with
+    probability `foreign`, replaced by a letter cell of another aligned crop (the nearest in colour
+    of six drawn), scaled to the slot and given the slot's per-channel mean and spread. The BR train
+    plates share few letter groups (the validation plates' groups are mostly new), and a model
+    trained on them reads a group it has seen better than one it has not. Returns (rgb uint8, label)."""
+    ok = [i for i, c in enumerate(cells) if c is not None]
+    a = ok[rng.integers(0, len(ok))]
+    img, (l, g1, g2, r) = imgs[a], cells[a]
+    bounds = [(l, g1), (g1, g2), (g2, r)]
+    out = img.astype(np.float32).copy()
+    letters = list(labels[a][:3])
+    perm = rng.permutation(3)
+    new = []
+    for k, (x0, x1) in enumerate(bounds):
+        src, j = a, perm[k]
+        if rng.random() < foreign:
+            # of a few candidates, the cell whose colours are nearest the slot's (a letter off a
+            # plate of another colour would stand out as no real plate's letter does)
+            slot_mu = img[:, x0:x1].reshape(-1, 3).mean(0)
+            picks = [(ok[rng.integers(0, len(ok))], int(rng.integers(0, 3))) for _ in range(6)]
+            src, j = min(picks, key=lambda p: float(np.abs(
+                imgs[p[0]][:, cells[p[0]][p[1]]:cells[p[0]][p[1] + 1]].reshape(-1, 3).mean(0) - slot_mu).sum()))
+        s0, s1 = (cells[src][j], cells[src][j + 1])
+        piece = imgs[src][:, s0:s1]
+        piece = np.asarray(Image.fromarray(piece).resize((x1 - x0, img.shape[0]), Image.BILINEAR)).astype(np.float32)
+        slot = img[:, x0:x1].astype(np.float32)
+        if src != a:
+            mu_s, sd_s = slot.reshape(-1, 3).mean(0), slot.reshape(-1, 3).std(0) + 1
+            mu_p, sd_p = piece.reshape(-1, 3).mean(0), piece.reshape(-1, 3).std(0) + 1
+            piece = (piece - mu_p) / sd_p * sd_s + mu_s
+        out[:, x0:x1] = piece
+        new.append(labels[src][j])
+    return np.clip(out, 0, 255).astype(np.uint8), "".join(new) + labels[a][3:]
 
 
 def encode(labels):
@@ -208,7 +310,8 @@ def ctc_loss(logits, labels):
 
 
 def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0,
-                   strong=False, height=INPUT_HEIGHT, real=None, extra=None, invert=0.0):
+                   strong=False, height=INPUT_HEIGHT, real=None, extra=None, invert=0.0, cells=None,
+                   letter_splice_share=0.0):
     """One training batch: `n_syn` random synthetic crops (`sx` uint8 [N,height,width], labels `sy`), then
     `n_real` random real crops augmented by augment_real, a `splice` share of them two crops joined
     by splice_real (with `cuts` from splice_cuts), `strong` as augment_real's; returns (normalised float [n,1,height,width] tensor,
@@ -216,12 +319,14 @@ def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cu
     `extra`, when given, is (imgs, labels, share) of further real sets, passed on to real_part.
     `invert`: the probability that a crop of the batch (synthetic or real) is turned into its grey
     negative (255 - v), so dark characters on a light plate also teach light characters on a dark one
-    (red and green plates, night IR); with 0 `rng` is drawn exactly as before it existed."""
+    (red and green plates, night IR); with 0 `rng` is drawn exactly as before it existed.
+    `cells`, `letter_splice_share`: real_part's."""
     si = rng.integers(0, len(sy), n_syn)
     xb = [sx[si].astype(np.float32)]
     labels = [sy[i] for i in si]
     if real is None and n_real:
-        real = real_part(rng, real_imgs, real_labels, n_real, width, cuts, splice, strong, height, extra)
+        real = real_part(rng, real_imgs, real_labels, n_real, width, cuts, splice, strong, height, extra,
+                         cells, letter_splice_share)
     if real is not None:
         xb.append(real[0])
         labels += real[1]
@@ -233,17 +338,20 @@ def training_batch(rng, sx, sy, n_syn, real_imgs, real_labels, n_real, width, cu
 
 
 def real_part(rng, real_imgs, real_labels, n_real, width, cuts=None, splice=0.0, strong=False, height=INPUT_HEIGHT,
-              extra=None):
+              extra=None, cells=None, letter_splice_share=0.0):
     """The real crops of a training batch (float [n_real,height,width] 0..255, labels), drawn from `rng`.
     `extra` = (imgs, labels, share): each crop is, with probability `share`, one drawn uniformly from
     these instead (never spliced; augmented alike). Without `extra` (or with an empty one or share 0)
-    `rng` is drawn exactly as before it existed."""
+    `rng` is drawn exactly as before it existed. A BR crop is, with probability `letter_splice_share`,
+    one made by letter_splice (with `cells` from letter_cells); with 0 `rng` is drawn as without it."""
     use_extra = extra is not None and len(extra[1]) > 0 and extra[2] > 0
     real, labels = [], []
     for i in rng.integers(0, len(real_labels), n_real):
         if use_extra and rng.random() < extra[2]:
             j = rng.integers(0, len(extra[1]))
             rgb, label = extra[0][j], extra[1][j]
+        elif cells is not None and letter_splice_share > 0 and rng.random() < letter_splice_share:
+            rgb, label = letter_splice(real_imgs, real_labels, cells, rng)
         elif cuts is not None and rng.random() < splice:
             rgb, label = splice_real(real_imgs, real_labels, cuts, rng)
         else:
@@ -260,7 +368,8 @@ _LOADER = {}
 def _loader_real_part(seed_step):
     d = _LOADER
     return real_part(np.random.default_rng(seed_step), d["imgs"], d["labels"], d["n_real"], d["width"],
-                     d["cuts"], d["splice"], d["strong"], d["height"], d.get("extra"))
+                     d["cuts"], d["splice"], d["strong"], d["height"], d.get("extra"), d.get("cells"),
+                     d.get("letter_splice", 0.0))
 
 
 def batch_loss(model, xb, labels, bf16=False):
@@ -310,6 +419,11 @@ def main():
                     help="share of the real crops per batch that are two BR train crops joined at the "
                          "separator (one's letters, another's digits; cut where the model being "
                          "trained, as it starts, places the gap), for plates the real set lacks")
+    ap.add_argument("--letter-splice", type=float, default=0.0,
+                    help="share of the BR train crops per batch whose three letters are shuffled and, each "
+                         "with probability 1/2, swapped for another crop's letter (letter_splice; cells where "
+                         "the model being trained, as it starts, and the image place them), for letter groups "
+                         "the real set lacks (default %(default)s)")
     ap.add_argument("--real-aug", choices=["standard", "strong"], default="standard",
                     help="augmentation of the real crops: strong adds colour-channel gains and degrades "
                          "more often and further (see augment_real)")
@@ -518,13 +632,22 @@ def main():
 
     n_real = int(round(a.batch * a.real_frac))
     n_syn = a.batch - n_real
-    cuts = None
-    if a.real_splice > 0:
-        cuts = splice_cuts(model, br_tr_imgs, br_tr_y, a.input_width, a.device, a.input_height)
-        n_cut = sum(c is not None for c in cuts)
-        if n_cut < 2:
-            raise SystemExit(f"--real-splice: the model aligns {n_cut} BR train crops; train without it first")
-        log(f"real splices: {n_cut} of {len(cuts)} BR train crops aligned, {a.real_splice:.0%} of real crops", logf)
+    def alignments(share, align, flag, what):
+        """`align`'s per-crop alignment of the BR train crops when `share` > 0, else None."""
+        if share <= 0:
+            return None
+        found = align(model, br_tr_imgs, br_tr_y, a.input_width, a.device, a.input_height)
+        n = sum(c is not None for c in found)
+        if n < 2:
+            raise SystemExit(f"{flag}: the model aligns {n} BR train crops; train without it first")
+        log(f"{what}: {n} of {len(found)} BR train crops aligned, {share:.0%} of "
+            f"{'real' if flag == '--real-splice' else 'BR'} crops", logf)
+        return found
+
+    cuts = alignments(a.real_splice, splice_cuts, "--real-splice", "real splices")
+    cells = alignments(a.letter_splice, letter_cells, "--letter-splice", "letter splices")
+    if cells is not None:
+        extra_desc += f"; {a.letter_splice:.0%} of BR crops letter-spliced"
     if a.invert > 0:
         log(f"grey negatives: {a.invert:.0%} of training crops", logf)
         extra_desc += f"; {a.invert:.0%} of training crops as grey negatives"
@@ -535,7 +658,8 @@ def main():
     if a.loader_workers > 0 and n_real:
         import multiprocessing
         _LOADER.update(imgs=br_tr_imgs, labels=br_tr_y, n_real=n_real, width=a.input_width, cuts=cuts,
-                       splice=a.real_splice, strong=a.real_aug == "strong", height=a.input_height, extra=extra)
+                       splice=a.real_splice, strong=a.real_aug == "strong", height=a.input_height, extra=extra,
+                       cells=cells, letter_splice=a.letter_splice)
         loader = multiprocessing.get_context("fork").Pool(a.loader_workers)
         log(f"loader processes: {a.loader_workers} make the real crops of the coming batches", logf)
         for k in range(2 * a.loader_workers):
@@ -550,7 +674,7 @@ def main():
             pending.append(loader.apply_async(_loader_real_part, ([a.seed, step + len(pending) + 1],)))
         xb, labels = training_batch(rng, sx, sy, n_syn, br_tr_imgs, br_tr_y, n_real, a.input_width,
                                     cuts, a.real_splice, a.real_aug == "strong", a.input_height, real, extra,
-                                    a.invert)
+                                    a.invert, cells, a.letter_splice)
         loss = batch_loss(model, xb.to(a.device), labels, bf16)
         opt.zero_grad()
         if torch.isfinite(loss):

@@ -217,6 +217,37 @@ struct LatinModelTests {
         let correct = Int(last.dropFirst("accuracy: ".count).prefix { $0.isNumber }) ?? -1
         #expect(last.hasPrefix("accuracy: ") && last.contains("/40 (") && correct >= 34, "\(last)")
     }
+
+    /// `train.py --letter-splice` shuffles a BR train crop's letter cells and swaps some for other
+    /// crops' letters: the splices `splice_preview.py --letters` writes keep the crop's digits, mostly
+    /// carry letter groups no train plate has, and the Swift engine reads most of them as labelled
+    /// (phase 39, which never trained on them, reads 31 of these 40; with the cells cut at the CTC
+    /// peaks as they fire, between the glyphs, it read 28 of 300).
+    @Test("letter splices read as their labels", .enabled(if: brDataPresent))
+    func letterSplicesReadAsLabelled() throws {
+        guard Self.torchPresent else {
+            print("skipping letterSplicesReadAsLabelled: /usr/bin/python3 with torch and PIL unavailable")
+            return
+        }
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try CLI.tool("/usr/bin/python3", [
+            CLI.packageRoot + "/training/splice_preview.py", CLI.latinModel, dir, "--count", "40",
+            "--letters", "--br-data", brData], timeout: 120)
+        let train = try String(contentsOfFile: CLI.packageRoot + "/training/splits/br_train.csv", encoding: .utf8)
+            .split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.map(String.init) }
+        let letters = Set(train.map { String($0.prefix(3)) }), digits = Set(train.map { String($0.dropFirst(3)) })
+        let plates = try String(contentsOfFile: dir + "/labels.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",").last ?? "") }
+        #expect(plates.count == 40)
+        #expect(plates.allSatisfy { $0.count == 7 && digits.contains(String($0.dropFirst(3))) }, "\(plates)")
+        #expect(plates.filter { !letters.contains(String($0.prefix(3))) }.count >= 25, "\(plates)")
+        let r = try CLI.platetop(["eval", dir], timeout: 120)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let last = r.stdoutLines.last ?? ""
+        let correct = Int(last.dropFirst("accuracy: ".count).prefix { $0.isNumber }) ?? -1
+        #expect(last.hasPrefix("accuracy: ") && last.contains("/40 (") && correct >= 26, "\(last)")
+    }
 }
 
 /// Real European plates the model never trained on: 117 crops of ../shared/data/eu-plates (which has

@@ -3,7 +3,7 @@ import Testing
 
 /// `training/train.py`'s grey negatives (`--invert`): a batch drawn with `invert` 1 is the negative of
 /// the same draw without it, crop for crop, and `invert` 0 draws exactly the batch it drew before
-/// the option existed.
+/// the option existed. Its letter splices (`--letter-splice`) move each letter cell with its label.
 @Suite("trainer's batches", .enabled(if: CLI.pythonImports("torch, numpy, PIL"), "needs /usr/bin/python3 with torch, numpy and PIL"))
 struct TrainerBatchTests {
     @Test("training_batch: invert turns chosen crops into grey negatives and keeps the draws")
@@ -37,5 +37,47 @@ struct TrainerBatchTests {
         let negatives = Int(f[6]) ?? -1, kept = Int(f[7]) ?? -1
         #expect(negatives > 0 && kept > 0 && negatives + kept == 16)
         #expect(f[8] == "16")
+    }
+
+    @Test("letter_splice: each letter cell moves with its letter; share 0 keeps the draws")
+    func letterSplices() throws {
+        // Crop i's letter cell k is flat grey 10 * i + k + 1 (columns 5-15, 15-25, 25-35); the
+        // digits side is flat 200. Without foreign letters, the splice's slot k must hold the grey
+        // of the cell whose letter the label puts at k.
+        let script = """
+            import sys; sys.path.insert(0, sys.argv[1])
+            import numpy as np
+            from train import letter_splice, real_part
+            imgs, labels, cells = [], [], []
+            for i, lab in enumerate(["ABC1234", "DEF5678", "GHJ9012", "KLM3456"]):
+                im = np.full((20, 60, 3), 200, np.uint8)
+                for k in range(3):
+                    im[:, 5 + 10 * k:15 + 10 * k] = 10 * i + k + 1
+                imgs.append(im); labels.append(lab); cells.append((5, 15, 25, 35))
+            cells[3] = None
+            grey = {lab[k]: 10 * i + k + 1 for i, lab in enumerate(labels) for k in range(3)}
+            rng = np.random.default_rng(5)
+            moved, shuffled, digits_kept, from_aligned = 0, 0, 0, 0
+            for _ in range(60):
+                out, lab = letter_splice(imgs, labels, cells, rng, foreign=0.0)
+                src = [l for l in labels if l[3:] == lab[3:]][0]
+                moved += all(int(out[0, 5 + 10 * k, 0]) == grey[lab[k]] for k in range(3)) and (out[:, 35:] == 200).all()
+                shuffled += sorted(lab[:3]) == sorted(src[:3])
+                digits_kept += lab[3:] in ("1234", "5678", "9012")
+            for _ in range(60):
+                out, lab = letter_splice(imgs, labels, cells, rng, foreign=1.0)
+                from_aligned += all(c in "ABCDEFGHJ" for c in lab[:3]) and lab[3:] in ("1234", "5678", "9012")
+            r0 = real_part(np.random.default_rng(9), imgs, labels, 6, 110)
+            rz = real_part(np.random.default_rng(9), imgs, labels, 6, 110, cells=cells, letter_splice_share=0.0)
+            r1 = real_part(np.random.default_rng(9), imgs, labels, 6, 110, cells=cells, letter_splice_share=1.0)
+            print(moved, shuffled, digits_kept, from_aligned, bool((r0[0] == rz[0]).all()) and r0[1] == rz[1],
+                  sum(l[:3] not in ("ABC", "DEF", "GHJ", "KLM") for l in r1[1]))
+            """
+        let out = try CLI.tool("/usr/bin/python3", ["-c", script, CLI.packageRoot + "/training"], timeout: 120)
+        let f = out.split(whereSeparator: \.isWhitespace).map(String.init)
+        try #require(f.count == 6, "\(out)")
+        #expect(Array(f.prefix(5)) == ["60", "60", "60", "60", "True"], "\(out)")
+        // Six spliced crops, each shuffled: most get a letter group none of the crops has.
+        #expect((Int(f[5]) ?? -1) >= 3, "\(out)")
     }
 }
