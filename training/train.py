@@ -125,9 +125,11 @@ def augment_real(rgb, rng, width=INPUT_WIDTH, strong=False, height=INPUT_HEIGHT)
 SPLICE_FORMAT = re.compile(r"[A-Z]{3}[0-9]{4}")
 
 
-def aligned_reads(model, imgs, width, device="cpu", height=INPUT_HEIGHT):
-    """The best class per CTC time step of each un-augmented crop as `model` reads it, [N, T]; the
-    splices place their cuts from these (the model is left in the mode it was in)."""
+def aligned_runs(model, imgs, labels, width, device="cpu", height=INPUT_HEIGHT):
+    """Per real crop, its greedy CTC runs (ctc_runs) as `model` reads the un-augmented crop, or None
+    for crops whose label is not `AAA9999` or that the model misreads (no trustworthy alignment);
+    and the number of time steps. The splices place their cuts from these (the model is left in the
+    mode it was in)."""
     x = torch.from_numpy(np.stack([(grey_input(im, width, height) - MEAN) * SCALE
                                    for im in imgs])[:, None].astype(np.float32))
     was_training = model.training
@@ -136,19 +138,19 @@ def aligned_reads(model, imgs, width, device="cpu", height=INPUT_HEIGHT):
         best = torch.cat([model(x[i:i + 256].to(device)).float().cpu()
                           for i in range(0, len(x), 256)]).argmax(1).numpy()
     model.train(was_training)
-    return best
+    runs = [ctc_runs(row) for row in best]
+    return [r if SPLICE_FORMAT.fullmatch(label) and "".join(c for c, _ in r) == label else None
+            for r, label in zip(runs, labels)], best.shape[1]
 
 
 def splice_cuts(model, imgs, labels, width, device="cpu", height=INPUT_HEIGHT):
     """Per real crop, where its letter group ends: the fraction of the crop's width halfway between
     the CTC peaks of its last letter and first digit, as `model` reads the un-augmented crop; None
     for crops whose label is not `AAA9999` or that the model misreads (no trustworthy alignment)."""
-    best = aligned_reads(model, imgs, width, device, height)
-    t_steps = best.shape[1]
+    aligned, t_steps = aligned_runs(model, imgs, labels, width, device, height)
     cuts = []
-    for row, label in zip(best, labels):
-        runs = ctc_runs(row)
-        if not SPLICE_FORMAT.fullmatch(label) or "".join(c for c, _ in runs) != label:
+    for runs in aligned:
+        if runs is None:
             cuts.append(None)
             continue
         # the separator gap between the groups is wide, so a cut there seldom clips a character
@@ -156,6 +158,13 @@ def splice_cuts(model, imgs, labels, width, device="cpu", height=INPUT_HEIGHT):
         mid = (np.mean(runs[2][1]) + np.mean(runs[3][1])) / 2
         cuts.append(float((mid + 0.5) / t_steps))
     return cuts
+
+
+def colour_matched(piece, like):
+    """Float RGB `piece` given `like`'s per-channel mean and spread (a part of one crop set into another)."""
+    mu_p, sd_p = piece.reshape(-1, 3).mean(0), piece.reshape(-1, 3).std(0) + 1
+    mu_l, sd_l = like.reshape(-1, 3).mean(0), like.reshape(-1, 3).std(0) + 1
+    return (piece - mu_p) / sd_p * sd_l + mu_l
 
 
 def splice_real(imgs, labels, cuts, rng):
@@ -171,10 +180,7 @@ def splice_real(imgs, labels, cuts, rng):
     right = np.asarray(Image.fromarray(right).resize((w, h), Image.BILINEAR))
     xb = min(w - 1, int(round(cuts[b] * w)))
     lp = left[:, :xa].astype(np.float32)
-    rp = right[:, xb:].astype(np.float32)
-    mu_l, sd_l = lp.reshape(-1, 3).mean(0), lp.reshape(-1, 3).std(0) + 1
-    mu_r, sd_r = rp.reshape(-1, 3).mean(0), rp.reshape(-1, 3).std(0) + 1
-    rp = (rp - mu_r) / sd_r * sd_l + mu_l
+    rp = colour_matched(right[:, xb:].astype(np.float32), lp)
     out = np.clip(np.concatenate([lp, rp], 1), 0, 255).astype(np.uint8)
     return out, labels[a][:3] + labels[b][3:]
 
@@ -188,12 +194,10 @@ def letter_cells(model, imgs, labels, width, device="cpu", height=INPUT_HEIGHT):
     right, and a step less or more, once per character pitch, matches too. So each crop's peaks
     are shifted as one, by 0.75-2.75 steps, to where its halfway columns are quietest, then each
     boundary moves to the quietest column within a third of a character of it."""
-    best = aligned_reads(model, imgs, width, device, height)
-    t_steps = best.shape[1]
+    aligned, t_steps = aligned_runs(model, imgs, labels, width, device, height)
     cells = []
-    for row, label, im in zip(best, labels, imgs):
-        runs = ctc_runs(row)
-        if not SPLICE_FORMAT.fullmatch(label) or "".join(c for c, _ in runs) != label:
+    for runs, im in zip(aligned, imgs):
+        if runs is None:
             cells.append(None)
             continue
         h, w = im.shape[:2]
@@ -249,27 +253,22 @@ def letter_splice(imgs, labels, cells, rng, foreign=0.5):
     img, (l, g1, g2, r) = imgs[a], cells[a]
     bounds = [(l, g1), (g1, g2), (g2, r)]
     out = img.astype(np.float32).copy()
-    letters = list(labels[a][:3])
     perm = rng.permutation(3)
     new = []
     for k, (x0, x1) in enumerate(bounds):
         src, j = a, perm[k]
+        slot = out[:, x0:x1].copy()
         if rng.random() < foreign:
             # of a few candidates, the cell whose colours are nearest the slot's (a letter off a
             # plate of another colour would stand out as no real plate's letter does)
-            slot_mu = img[:, x0:x1].reshape(-1, 3).mean(0)
+            slot_mu = slot.reshape(-1, 3).mean(0)
             picks = [(ok[rng.integers(0, len(ok))], int(rng.integers(0, 3))) for _ in range(6)]
             src, j = min(picks, key=lambda p: float(np.abs(
                 imgs[p[0]][:, cells[p[0]][p[1]]:cells[p[0]][p[1] + 1]].reshape(-1, 3).mean(0) - slot_mu).sum()))
         s0, s1 = (cells[src][j], cells[src][j + 1])
         piece = imgs[src][:, s0:s1]
         piece = np.asarray(Image.fromarray(piece).resize((x1 - x0, img.shape[0]), Image.BILINEAR)).astype(np.float32)
-        slot = img[:, x0:x1].astype(np.float32)
-        if src != a:
-            mu_s, sd_s = slot.reshape(-1, 3).mean(0), slot.reshape(-1, 3).std(0) + 1
-            mu_p, sd_p = piece.reshape(-1, 3).mean(0), piece.reshape(-1, 3).std(0) + 1
-            piece = (piece - mu_p) / sd_p * sd_s + mu_s
-        out[:, x0:x1] = piece
+        out[:, x0:x1] = colour_matched(piece, slot) if src != a else piece
         new.append(labels[src][j])
     return np.clip(out, 0, 255).astype(np.uint8), "".join(new) + labels[a][3:]
 
@@ -632,7 +631,8 @@ def main():
 
     n_real = int(round(a.batch * a.real_frac))
     n_syn = a.batch - n_real
-    def alignments(share, align, flag, what):
+
+    def alignments(share, align, flag, what, of):
         """`align`'s per-crop alignment of the BR train crops when `share` > 0, else None."""
         if share <= 0:
             return None
@@ -640,12 +640,11 @@ def main():
         n = sum(c is not None for c in found)
         if n < 2:
             raise SystemExit(f"{flag}: the model aligns {n} BR train crops; train without it first")
-        log(f"{what}: {n} of {len(found)} BR train crops aligned, {share:.0%} of "
-            f"{'real' if flag == '--real-splice' else 'BR'} crops", logf)
+        log(f"{what}: {n} of {len(found)} BR train crops aligned, {share:.0%} of {of} crops", logf)
         return found
 
-    cuts = alignments(a.real_splice, splice_cuts, "--real-splice", "real splices")
-    cells = alignments(a.letter_splice, letter_cells, "--letter-splice", "letter splices")
+    cuts = alignments(a.real_splice, splice_cuts, "--real-splice", "real splices", "real")
+    cells = alignments(a.letter_splice, letter_cells, "--letter-splice", "letter splices", "BR")
     if cells is not None:
         extra_desc += f"; {a.letter_splice:.0%} of BR crops letter-spliced"
     if a.invert > 0:

@@ -186,6 +186,29 @@ struct LatinModelTests {
         #expect(before.count == after.count && differing.isEmpty, "\(differing.prefix(3))")
     }
 
+    /// The letter groups and the digit groups of the BR train plates.
+    static func trainGroups() throws -> (letters: Set<String>, digits: Set<String>) {
+        let train = try String(contentsOfFile: CLI.packageRoot + "/training/splits/br_train.csv", encoding: .utf8)
+            .split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.map(String.init) }
+        return (Set(train.map { String($0.prefix(3)) }), Set(train.map { String($0.dropFirst(3)) }))
+    }
+
+    /// Writes 40 splices of the BR train crops with `training/splice_preview.py` (and `options`) and
+    /// reads them with `platetop eval`: their labels, `eval`'s last line and how many it read right.
+    func previewAndRead(_ options: [String]) throws -> (plates: [String], last: String, correct: Int) {
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try CLI.tool("/usr/bin/python3", [
+            CLI.packageRoot + "/training/splice_preview.py", CLI.latinModel, dir, "--count", "40",
+            "--br-data", brData] + options, timeout: 120)
+        let plates = try String(contentsOfFile: dir + "/labels.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",").last ?? "") }
+        let r = try CLI.platetop(["eval", dir], timeout: 120)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let last = r.stdoutLines.last ?? ""
+        return (plates, last, Int(last.dropFirst("accuracy: ".count).prefix { $0.isNumber }) ?? -1)
+    }
+
     /// `train.py --real-splice` joins one BR train crop's letters to another's digits: the splices
     /// `training/splice_preview.py` writes carry labels made of a train plate's letters and another's
     /// digits, and the Swift engine reads them as labelled (the models read 92-96 of 100; a cut in
@@ -196,25 +219,13 @@ struct LatinModelTests {
             print("skipping realSplicesReadAsLabelled: /usr/bin/python3 with torch and PIL unavailable")
             return
         }
-        let dir = try CLI.makeTempDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try CLI.tool("/usr/bin/python3", [
-            CLI.packageRoot + "/training/splice_preview.py", CLI.latinModel, dir, "--count", "40",
-            "--br-data", brData], timeout: 120)
-        let train = try String(contentsOfFile: CLI.packageRoot + "/training/splits/br_train.csv", encoding: .utf8)
-            .split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.map(String.init) }
-        let letters = Set(train.map { String($0.prefix(3)) }), digits = Set(train.map { String($0.dropFirst(3)) })
-        let rows = try String(contentsOfFile: dir + "/labels.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-        #expect(rows.count == 40)
-        for row in rows {
-            let plate = String(row.split(separator: ",").last ?? "")
+        let (letters, digits) = try Self.trainGroups()
+        let (plates, last, correct) = try previewAndRead([])
+        #expect(plates.count == 40)
+        for plate in plates {
             #expect(plate.count == 7 && letters.contains(String(plate.prefix(3))) && digits.contains(String(plate.dropFirst(3))),
-                    "\(row)")
+                    "\(plate)")
         }
-        let r = try CLI.platetop(["eval", dir], timeout: 120)
-        #expect(r.status == 0, "stderr: \(r.stderr)")
-        let last = r.stdoutLines.last ?? ""
-        let correct = Int(last.dropFirst("accuracy: ".count).prefix { $0.isNumber }) ?? -1
         #expect(last.hasPrefix("accuracy: ") && last.contains("/40 (") && correct >= 34, "\(last)")
     }
 
@@ -229,23 +240,11 @@ struct LatinModelTests {
             print("skipping letterSplicesReadAsLabelled: /usr/bin/python3 with torch and PIL unavailable")
             return
         }
-        let dir = try CLI.makeTempDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try CLI.tool("/usr/bin/python3", [
-            CLI.packageRoot + "/training/splice_preview.py", CLI.latinModel, dir, "--count", "40",
-            "--letters", "--br-data", brData], timeout: 120)
-        let train = try String(contentsOfFile: CLI.packageRoot + "/training/splits/br_train.csv", encoding: .utf8)
-            .split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.map(String.init) }
-        let letters = Set(train.map { String($0.prefix(3)) }), digits = Set(train.map { String($0.dropFirst(3)) })
-        let plates = try String(contentsOfFile: dir + "/labels.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-            .map { String($0.split(separator: ",").last ?? "") }
+        let (letters, digits) = try Self.trainGroups()
+        let (plates, last, correct) = try previewAndRead(["--letters"])
         #expect(plates.count == 40)
         #expect(plates.allSatisfy { $0.count == 7 && digits.contains(String($0.dropFirst(3))) }, "\(plates)")
         #expect(plates.filter { !letters.contains(String($0.prefix(3))) }.count >= 25, "\(plates)")
-        let r = try CLI.platetop(["eval", dir], timeout: 120)
-        #expect(r.status == 0, "stderr: \(r.stderr)")
-        let last = r.stdoutLines.last ?? ""
-        let correct = Int(last.dropFirst("accuracy: ".count).prefix { $0.isNumber }) ?? -1
         #expect(last.hasPrefix("accuracy: ") && last.contains("/40 (") && correct >= 26, "\(last)")
     }
 }
