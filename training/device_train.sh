@@ -28,7 +28,10 @@
 # training/splits/eu_train.csv exists, train.py trains on its crops as --extra-real, and this is the
 # share of the real crops drawn from them, --extra-real-share; default 0.25), REAL_FRAC (the real share
 # of each batch, train.py --real-frac; default 0.4: with EXTRA_SHARE 0.25, 30 % BR and 10 % European
-# crops, as phase 35 trained).
+# crops, as phase 35 trained), INVERT (the share of crops given as their grey negative, train.py
+# --invert; default 0.3, as phases 38 and 39 trained), LETTER_SPLICE (the share of BR crops with their
+# letter cells shuffled and swapped, train.py --letter-splice; default 0, as the shipped model trained:
+# it needs a starting model that already reads the BR train crops).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KIT=${KIT:-.device}
@@ -104,7 +107,8 @@ run() {
         --minutes "$minutes" --steps 1000000 --eval-every "${EVAL_EVERY:-250}" --patience 1000000 --keep-exports \
         --widths 48,96,192,192 --input-width 110 --context-kernel 11 \
         --synth-train synth-train --synth-val synth-val --synth-val-n 2000 \
-        --real-frac "${REAL_FRAC:-0.4}" --real-splice 0.5 --real-aug strong ${extra[@]+"${extra[@]}"} || true
+        --real-frac "${REAL_FRAC:-0.4}" --real-splice 0.5 --real-aug strong ${extra[@]+"${extra[@]}"} \
+        --invert "${INVERT:-0.3}" --letter-splice "${LETTER_SPLICE:-0}" || true
     kill $renderer 2> /dev/null || true
     cp "$work/train.log" "$out/" 2> /dev/null || true
     local exports last prev

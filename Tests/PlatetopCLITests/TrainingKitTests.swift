@@ -35,6 +35,9 @@ struct TrainingKitTests {
         #expect(log.contains("loader processes: 1"), "\(log)")
         #expect(log.contains("extra real: 1055 crops from training/splits/eu_train.csv (share 0.25 of real crops)"), "\(log)")
         #expect(log.contains("initialised from \(dir)/kit/init.safetensors"), "\(log)")
+        // The shipped recipe's grey negatives (INVERT's default); no letter splices unless asked.
+        #expect(log.contains("grey negatives: 30% of training crops"), "\(log)")
+        #expect(!log.contains("letter splices:"), "\(log)")
         // Stopped by the 18-second budget, long before the step cap of a million.
         let evals = log.split(separator: "\n").filter { $0.contains(" EVAL step ") }
         let lastStep = evals.last.flatMap { line in
