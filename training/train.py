@@ -382,6 +382,48 @@ def batch_loss(model, xb, labels, bf16=False):
 
 
 @torch.no_grad()
+def sam_perturb(model, rho):
+    """Sharpness-aware minimisation's ascent: moves every parameter by rho times the batch's gradient
+    over its global norm (the worst nearby point to first order); returns the weights as they were,
+    for sam_restore."""
+    params = [p for p in model.parameters() if p.grad is not None]
+    norm = torch.norm(torch.stack([p.grad.norm(2) for p in params]), 2)
+    scale = rho / (norm + 1e-12)
+    kept = []
+    for p in params:
+        kept.append((p, p.detach().clone()))
+        p.add_(p.grad * scale)
+    return kept
+
+
+@torch.no_grad()
+def sam_restore(kept):
+    for p, w in kept:
+        p.copy_(w)  # exactly the weights before the move (adding and subtracting again would round)
+
+
+def sam_gradient(model, xb, labels, rho, bf16=False):
+    """With the batch's gradient in the parameters' .grad: replaces it by the gradient at the
+    sam_perturb point (the weights themselves are left as they were; batch-norm running statistics
+    are not updated by the second pass). Returns that point's loss (not finite: .grad is zero)."""
+    weights = sam_perturb(model, rho)
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in bns]
+    for m in bns:
+        m.momentum = 0.0  # running = 1 * running + 0 * this batch
+    try:
+        loss = batch_loss(model, xb, labels, bf16)
+        model.zero_grad()
+        if torch.isfinite(loss):
+            loss.backward()
+    finally:
+        for m, k in zip(bns, momenta):
+            m.momentum = k
+        sam_restore(weights)
+    return loss
+
+
+@torch.no_grad()
 def evaluate(model, x_u8_or_f, labels, bs=256, device="cpu"):
     model.eval()
     tot, n, correct = 0.0, 0, 0
@@ -440,6 +482,10 @@ def main():
                          "(default %(default)s)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--wd", type=float, default=1e-2)
+    ap.add_argument("--sam", type=float, default=0.0, metavar="RHO",
+                    help="sharpness-aware minimisation: each step descends along the gradient taken at the "
+                         "weights moved RHO (global L2) up the batch's gradient; twice the work per step "
+                         "(default %(default)s: plain steps)")
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--eval-every", type=int, default=300)
     ap.add_argument("--patience", type=int, default=8, help="evals without val-loss improvement")
@@ -647,6 +693,9 @@ def main():
     cells = alignments(a.letter_splice, letter_cells, "--letter-splice", "letter splices", "BR")
     if cells is not None:
         extra_desc += f"; {a.letter_splice:.0%} of BR crops letter-spliced"
+    if a.sam > 0:
+        log(f"sharpness-aware minimisation: rho {a.sam}", logf)
+        extra_desc += f"; sharpness-aware steps (rho {a.sam})"
     if a.invert > 0:
         log(f"grey negatives: {a.invert:.0%} of training crops", logf)
         extra_desc += f"; {a.invert:.0%} of training crops as grey negatives"
@@ -678,6 +727,8 @@ def main():
         opt.zero_grad()
         if torch.isfinite(loss):
             loss.backward()
+            if a.sam > 0:
+                sam_gradient(model, xb.to(a.device), labels, a.sam, bf16)
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             run_loss += loss.item()

@@ -4,6 +4,8 @@ import Testing
 /// `training/train.py`'s grey negatives (`--invert`): a batch drawn with `invert` 1 is the negative of
 /// the same draw without it, crop for crop, and `invert` 0 draws exactly the batch it drew before
 /// the option existed. Its letter splices (`--letter-splice`) move each letter cell with its label.
+/// Its sharpness-aware steps (`--sam`) take the gradient at the perturbed weights and leave the
+/// weights and batch-norm statistics as they were.
 @Suite("trainer's batches", .enabled(if: CLI.pythonImports("torch, numpy, PIL"), "needs /usr/bin/python3 with torch, numpy and PIL"))
 struct TrainerBatchTests {
     @Test("training_batch: invert turns chosen crops into grey negatives and keeps the draws")
@@ -79,5 +81,53 @@ struct TrainerBatchTests {
         #expect(Array(f.prefix(5)) == ["60", "60", "60", "60", "True"], "\(out)")
         // Six spliced crops, each shuffled: most get a letter group none of the crops has.
         #expect((Int(f[5]) ?? -1) >= 3, "\(out)")
+    }
+
+    @Test("sam_gradient: the gradient at w + rho g/|g|, weights and running statistics kept")
+    func sharpnessAwareGradient() throws {
+        let script = """
+            import sys; sys.path.insert(0, sys.argv[1])
+            import copy
+            import numpy as np, torch
+            from lprnet import LPRNet
+            from train import ALPHABET, batch_loss, sam_gradient
+            torch.manual_seed(0)
+            model = LPRNet(len(ALPHABET), in_channels=1, widths=(8, 16, 32, 32), dropout_rate=0.0, context_kernel=3)
+            model.train()
+            g = np.random.default_rng(1)
+            xb = torch.from_numpy(g.normal(0, 0.5, (6, 1, 24, 110)).astype(np.float32))
+            labels = ["AB%04d" % i for i in range(6)]
+            def grads(m):
+                return [p.grad.detach().clone() for p in m.parameters() if p.grad is not None]
+            loss0 = batch_loss(model, xb, labels)
+            loss0.backward()
+            g0 = grads(model)
+            # rho 0: the same point, so the same gradient, and the weights and running statistics untouched
+            sam_gradient(model, xb, labels, 0.0)
+            same0 = all(torch.allclose(a, b, atol=1e-6) for a, b in zip(grads(model), g0))
+            # rho 0.05: the gradient taken by hand at w + 0.05 g / |g| on a copy
+            model.zero_grad(); batch_loss(model, xb, labels).backward()
+            twin = copy.deepcopy(model)
+            pairs = [(p, q) for p, q in zip(model.parameters(), twin.parameters()) if p.grad is not None]
+            norm = torch.norm(torch.stack([p.grad.norm(2) for p, _ in pairs]), 2)
+            with torch.no_grad():
+                for p, q in pairs:
+                    q.add_(p.grad * (0.05 / norm))
+            state_before_sam = copy.deepcopy(model.state_dict())
+            loss = sam_gradient(model, xb, labels, 0.05)
+            twin.zero_grad(); twin_loss = batch_loss(twin, xb, labels); twin_loss.backward()
+            matches = all(torch.allclose(a, b, atol=1e-5) for a, b in zip(grads(model), grads(twin)))
+            moved = max(float((a - b).abs().max()) for a, b in zip(grads(model), g0))
+            after = model.state_dict()
+            weights_kept = all(torch.equal(state_before_sam[k], after[k]) for k in after if "num_batches" not in k)
+            print(same0, matches, moved > 1e-4, weights_kept, abs(float(loss) - float(twin_loss)) < 1e-5, float(loss) > float(loss0), len(g0))
+            """
+        let out = try CLI.tool("/usr/bin/python3", ["-c", script, CLI.packageRoot + "/training"], timeout: 120)
+        let f = out.split(whereSeparator: \.isWhitespace).map(String.init)
+        try #require(f.count == 7, "\(out)")
+        // rho 0 gives the plain gradient; rho 0.05 the one computed by hand at the moved weights (and
+        // not the plain one), on a higher loss; the weights and running statistics are restored exactly.
+        #expect(Array(f.prefix(6)) == ["True", "True", "True", "True", "True", "True"], "\(out)")
+        #expect(f[6] == "44", "\(out)")
     }
 }
