@@ -484,7 +484,7 @@ def main():
     ap.add_argument("--wd", type=float, default=1e-2)
     ap.add_argument("--sam", type=float, default=0.0, metavar="RHO",
                     help="sharpness-aware minimisation: each step descends along the gradient taken at the "
-                         "weights moved RHO (global L2) up the batch's gradient; twice the work per step "
+                         "weights moved RHO (global L2) up the batch's gradient; two passes through the network per step "
                          "(default %(default)s: plain steps)")
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--eval-every", type=int, default=300)
