@@ -38,16 +38,17 @@ def main():
     imgs, labels = read_split(a.split, a.br_data)
     width = int(meta.get("platetop.input_width", 94))
     if a.letters:
-        cuts = letter_cells(model, imgs, labels, width)
+        aligned = letter_cells(model, imgs, labels, width)
 
         def make(rng):
-            return letter_splice(imgs, labels, cuts, rng)
+            return letter_splice(imgs, labels, aligned, rng)
     else:
-        cuts = splice_cuts(model, imgs, labels, width)
+        aligned = splice_cuts(model, imgs, labels, width)
 
         def make(rng):
-            return splice_real(imgs, labels, cuts, rng)
-    if sum(c is not None for c in cuts) < 2:
+            return splice_real(imgs, labels, aligned, rng)
+    n_aligned = sum(c is not None for c in aligned)
+    if n_aligned < 2:
         raise SystemExit(f"{a.model} aligns fewer than two crops of {a.split}")
     rng = np.random.default_rng(a.seed)
     os.makedirs(a.out, exist_ok=True)
@@ -59,7 +60,7 @@ def main():
             name = f"splice-{i}.png"
             Image.fromarray(rgb).save(os.path.join(a.out, name))
             w.writerow([name, label])
-    print(f"wrote {a.count} splices of {sum(c is not None for c in cuts)} aligned crops to {a.out}")
+    print(f"wrote {a.count} splices of {n_aligned} aligned crops to {a.out}")
 
 
 if __name__ == "__main__":

@@ -413,7 +413,7 @@ def sam_gradient(model, xb, labels, rho, bf16=False):
         m.momentum = 0.0  # running = 1 * running + 0 * this batch
     try:
         loss = batch_loss(model, xb, labels, bf16)
-        model.zero_grad()
+        model.zero_grad(set_to_none=False)  # zeros, as documented, on every PyTorch version
         if torch.isfinite(loss):
             loss.backward()
     finally:
@@ -723,12 +723,13 @@ def main():
         xb, labels = training_batch(rng, sx, sy, n_syn, br_tr_imgs, br_tr_y, n_real, a.input_width,
                                     cuts, a.real_splice, a.real_aug == "strong", a.input_height, real, extra,
                                     a.invert, cells, a.letter_splice)
-        loss = batch_loss(model, xb.to(a.device), labels, bf16)
+        xb = xb.to(a.device)
+        loss = batch_loss(model, xb, labels, bf16)
         opt.zero_grad()
         if torch.isfinite(loss):
             loss.backward()
             if a.sam > 0:
-                sam_gradient(model, xb.to(a.device), labels, a.sam, bf16)
+                sam_gradient(model, xb, labels, a.sam, bf16)
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             run_loss += loss.item()
