@@ -126,6 +126,8 @@ extension MonitorSession {
         } else {
             FFmpegLog.echoToStderr = false
         }
+        // A bad --theme is a usage mistake in headless runs too: report it before any stream opens.
+        let themes = settings.headless && settings.theme == nil ? [] : try selectThemes()
         if signals.stopRequested { return try finish(exitCode: signals.receivedSignal == SIGINT ? 130 : 0) }
         for r in runners { r.pipeline.start() }
         var exitCode: Int32 = 0
@@ -133,7 +135,7 @@ extension MonitorSession {
             while !allEnded && !signals.stopRequested { usleep(20_000) }
             if let sig = signals.receivedSignal, sig == SIGINT { exitCode = 130 }
         } else {
-            exitCode = try runDashboard()
+            exitCode = try runDashboard(themes: themes)
         }
         for r in runners { r.pipeline.stop() }
         for r in runners { r.pipeline.wait(timeoutSeconds: 5) }
@@ -163,7 +165,8 @@ extension MonitorSession {
         }
     }
 
-    private func runDashboard() throws -> Int32 {
+    /// The theme `--theme` names (else the default) first, then the others the `t` key cycles through.
+    private func selectThemes() throws -> [Theme] {
         let searchDirs = ThemeLoader.searchDirectories(executablePath: CommandLine.arguments[0])
         let theme: Theme
         do {
@@ -171,7 +174,10 @@ extension MonitorSession {
         } catch {
             throw RuntimeFailure(String(describing: error))
         }
-        let themes = ThemeLoader.cycle(startingWith: theme, searchDirectories: searchDirs)
+        return ThemeLoader.cycle(startingWith: theme, searchDirectories: searchDirs)
+    }
+
+    private func runDashboard(themes: [Theme]) throws -> Int32 {
         var selected = 0
         let loop = DashboardLoop(signalGuard: signals)
         let reason: ExitReason

@@ -89,6 +89,26 @@ struct ErrorTests {
         #expect(line.contains("--roi"))
     }
 
+    @Test("a bad --theme fails a headless run too, before any frame is read; a good one is accepted")
+    func badThemeHeadless() throws {
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clip = try CLI.clip()
+        func run(_ theme: String) throws -> CLI.Result {
+            try CLI.platetop(["replay", clip, "--headless", "--no-log", "--model", CLI.tinyModel,
+                              "--roi", "10,10,100,40", "--theme", theme], timeout: 60)
+        }
+        let unknown = expectOneLineFailure(try run("no-such-theme"))
+        #expect(unknown.contains("no-such-theme: no such theme"))
+        let broken = dir + "/broken.toml"
+        try "name = \"broken\"\n[colors\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        let line = expectOneLineFailure(try run(broken))
+        #expect(line.contains("broken.toml"))
+        let good = try run("mono")
+        #expect(good.status == 0, "stderr: \(good.stderr)")
+        #expect(!good.reads.isEmpty)
+    }
+
     @Test("a malformed ROI is a usage error (64)")
     func malformedROI() throws {
         let r = try replay(try CLI.clip(), roi: "1,2,3")
