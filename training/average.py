@@ -8,7 +8,9 @@ Every tensor is the mean of the inputs' (same widths and input width, e.g. `trai
 `exports/step-N.safetensors` of the last evaluations). The averaged batch-norm statistics are only
 an estimate of the averaged network's; `--bn-recalibrate` measures them again on training batches
 drawn as train.py draws them (synthetic shards + augmented real BR train crops, `--real-frac`),
-with the weights fixed. Metadata are the first input's, with the averaging added to the description.
+with the weights fixed. Metadata are the first input's, with the averaging added to the description;
+so is the input resize (`platetop.resample`), which the network does not fix: a model trained from
+another by `train.py --resample area` averages with it as the first input.
 """
 import argparse
 import os
@@ -76,6 +78,11 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     tensors, meta = average(a.models)
+    for p in a.models[1:]:
+        other = load(p)[1].get("platetop.resample", "bilinear")
+        if other != meta.get("platetop.resample", "bilinear"):
+            print(f"average: {p} was trained on {other}-resized crops; the mean keeps the first input's "
+                  f"{meta.get('platetop.resample', 'bilinear')} resize")
     note = f"mean of {len(a.models)} exports ({', '.join(os.path.basename(p) for p in a.models)})"
     if a.bn_recalibrate:
         tensors = recalibrate(tensors, meta, a.bn_recalibrate.split(","), a.batches, a.batch, a.real_frac,

@@ -31,7 +31,9 @@
 # crops, as phase 35 trained), INVERT (the share of crops given as their grey negative, train.py
 # --invert; default 0.3, as phases 38 and 39 trained), LETTER_SPLICE (the share of BR crops with their
 # letter cells shuffled and swapped, train.py --letter-splice; default 0, as the shipped model trained:
-# it needs a starting model that already reads the BR train crops).
+# it needs a starting model that already reads the BR train crops), RESAMPLE (how crops are resized
+# to the input, render_plates.py and train.py --resample; default the starting model's
+# platetop.resample, bilinear where it has none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KIT=${KIT:-.device}
@@ -80,6 +82,9 @@ run() {
     local procs=${PROCS:-$(( $(nproc) > 3 ? $(nproc) / 2 : 1 ))} out=${OUT:-./out}
     local loaders=${LOADERS:-$(( $(nproc) - procs > 3 ? $(nproc) - procs - 2 : 1 ))}
     local py=${PYTHON:-python3} work=${WORK_DIR:-/tmp/platetop-device}
+    # Crops are resized as the starting model was trained (its platetop.resample) unless RESAMPLE says.
+    local resample=${RESAMPLE:-$("$py" -c 'import sys; sys.path.insert(0, "training"); from safetensors_io import load
+print(load(sys.argv[1])[1].get("platetop.resample", "bilinear"))' "$KIT/init.safetensors")}
     local extra=()
     if [ -f training/splits/eu_train.csv ]; then
         extra=(--extra-real "training/splits/eu_train.csv:$KIT/eu-plates" --extra-real-share "${EXTRA_SHARE:-0.25}")
@@ -91,11 +96,11 @@ run() {
     fi
     local t0=$SECONDS
     "$py" training/render_plates.py --procs "$procs" --width 110 --out "$work/synth-val" --count "${VAL_COUNT:-2000}" \
-        --shard-size 1000 --seed 12999 --recipe "$recipe" --prefix val > /dev/null
+        --shard-size 1000 --seed 12999 --recipe "$recipe" --prefix val --resample "$resample" > /dev/null
     # The training shards render in the background; train.py starts on the first and picks up the
     # rest at every evaluation.
     "$py" training/render_plates.py --procs "$procs" --width 110 --out "$work/synth-train" --count "$count" \
-        --shard-size 2000 --seed 120 --recipe "$recipe" > "$work/render.log" 2>&1 &
+        --shard-size 2000 --seed 120 --recipe "$recipe" --resample "$resample" > "$work/render.log" 2>&1 &
     local renderer=$!
     until ls "$work"/synth-train/shard-*[0-9].npz > /dev/null 2>&1; do  # a finished shard, not a .tmp.npz
         kill -0 $renderer 2> /dev/null || { cat "$work/render.log" >&2; echo "error: renderer failed" >&2; exit 1; }
@@ -105,7 +110,7 @@ run() {
     "$py" training/train.py --work "$work" --init "$KIT/init.safetensors" --br-data "$KIT/br-plates" \
         --device "$device" --precision bf16 --threads 2 --loader-workers "$loaders" --batch "${BATCH:-512}" --lr "${LR:-6e-4}" --warmup 200 \
         --minutes "$minutes" --steps 1000000 --eval-every "${EVAL_EVERY:-250}" --patience 1000000 --keep-exports \
-        --widths 48,96,192,192 --input-width 110 --context-kernel 11 \
+        --widths 48,96,192,192 --input-width 110 --context-kernel 11 --resample "$resample" \
         --synth-train synth-train --synth-val synth-val --synth-val-n 2000 \
         --real-frac "${REAL_FRAC:-0.4}" --real-splice 0.5 --real-aug strong ${extra[@]+"${extra[@]}"} \
         --invert "${INVERT:-0.3}" --letter-splice "${LETTER_SPLICE:-0}" || true

@@ -26,7 +26,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from lprnet import LPRNet, exported_context_kernel, exported_contrast, exported_widths  # noqa: E402
-from preprocess import grey_input, resize_bilinear  # noqa: E402
+from preprocess import grey_input, resize  # noqa: E402
 from safetensors_io import load  # noqa: E402
 
 
@@ -86,10 +86,10 @@ def model_input(rgb, meta):
     width = int(meta.get("platetop.input_width", 94))
     height = int(meta.get("platetop.input_height", 24))
     if order == "gray":
-        x = grey_input(rgb, width, height)[None]
+        x = grey_input(rgb, width, height, meta.get("platetop.resample", "bilinear"))[None]
     else:
         chans = [rgb[..., c] for c in ((2, 1, 0) if order == "bgr" else (0, 1, 2))]
-        x = np.stack([resize_bilinear(c, out_w=width, out_h=height) for c in chans])
+        x = np.stack([resize(c, width, height, meta.get("platetop.resample", "bilinear")) for c in chans])
     return ((x - mean) * scale).astype(np.float32)
 
 

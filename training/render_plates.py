@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import preprocess  # noqa: E402
 from preprocess import OUT_H, OUT_W, grey_input  # noqa: E402
 from stroke_font import StrokeFont, br_stroke_font, random_stroke_font  # noqa: E402
 
@@ -887,7 +888,8 @@ def render_one(rng, info=None):
 
 
 def to_input_u8(rgb, width=OUT_W, height=OUT_H):
-    """Exact Swift preprocessing (grey + half-pixel bilinear to width x height), rounded to uint8."""
+    """Exact Swift preprocessing (grey + half-pixel bilinear, or area under --resample area, to width x
+    height), rounded to uint8."""
     return np.clip(np.round(grey_input(rgb, width, height)), 0, 255).astype(np.uint8)
 
 
@@ -915,7 +917,7 @@ def shard_name(prefix, seed, start):
 
 def render_shard(args):
     global RECIPE
-    out, seed, start, count, RECIPE, width, height = args
+    out, seed, start, count, RECIPE, width, height, preprocess.RESAMPLE = args
     xs, labels = draw_shard(seed, start, count, width, height=height)
     tmp = out + ".tmp.npz"
     np.savez(tmp, x=xs, y=np.array(labels))
@@ -937,11 +939,15 @@ def main():
                          "do not depend on it, so --width 110 stores the same plates wider)")
     ap.add_argument("--height", type=int, default=OUT_H,
                     help="model input height (default %(default)s; like --width, it does not change the crops drawn)")
+    ap.add_argument("--resample", choices=preprocess.RESAMPLE_MODES, default="bilinear",
+                    help="how the crops are resized to the input (default %(default)s; like --width, it does "
+                         "not change the crops drawn; area for models exported with --resample area)")
     ap.add_argument("--preview", help="write a PNG grid of samples (model input view)")
     ap.add_argument("--raw-preview", help="write a PNG grid of raw crops")
     a = ap.parse_args()
     global RECIPE
     RECIPE = a.recipe
+    preprocess.RESAMPLE = a.resample
     if RECIPE >= 5 and missing_recipe5_fonts():
         raise SystemExit(f"render_plates: recipe 5 needs {', '.join(missing_recipe5_fonts())}: apt-get install -y "
                          "fonts-opendin fonts-roboto-unhinted fonts-b612 fonts-clear-sans fonts-bebas-neue "
@@ -978,7 +984,8 @@ def main():
     for start in range(0, a.count, a.shard_size):
         path = os.path.join(a.out, shard_name(a.prefix, a.seed, start))
         if not os.path.exists(path):
-            jobs.append((path, a.seed, start, min(a.shard_size, a.count - start), a.recipe, a.width, a.height))
+            jobs.append((path, a.seed, start, min(a.shard_size, a.count - start), a.recipe, a.width, a.height,
+                         a.resample))
     t0 = time.time()
     if a.procs > 1 and len(jobs) > 1:
         from multiprocessing import Pool

@@ -56,7 +56,7 @@ def load(path):
 
 
 def export_lprnet(model, path, *, name, alphabet, blank_index, in_channels, color_order, mean, scale,
-                  description, patterns=None, input_width=94, input_height=24):
+                  description, patterns=None, input_width=94, input_height=24, resample="bilinear"):
     """Writes `model.state_dict()` (minus num_batches_tracked) as F32 with platetop metadata
     (`input_width`: 94, the seed's, or another width lprnet.supported_width accepts; `input_height`:
     24, the seed's, or another height lprnet.supported_height accepts)."""
@@ -83,6 +83,8 @@ def export_lprnet(model, path, *, name, alphabet, blank_index, in_channels, colo
     if getattr(model, "contrast", None) is not None:
         meta["platetop.contrast_std"] = repr(model.contrast[0])
         meta["platetop.contrast_floor"] = repr(model.contrast[1])
+    if resample != "bilinear":  # files without the key are bilinear (every model before it)
+        meta["platetop.resample"] = resample
     if patterns is not None:
         meta["platetop.patterns"] = json.dumps(list(patterns), ensure_ascii=False)
     save(path, tensors, meta)

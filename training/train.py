@@ -31,6 +31,7 @@ from PIL import Image, ImageFilter
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from lprnet import INPUT_HEIGHT, INPUT_WIDTH, LPRNet, exported_contrast, supported_height, supported_width  # noqa: E402
+import preprocess  # noqa: E402
 from preprocess import MEAN, SCALE, grey_input  # noqa: E402
 from safetensors_io import export_lprnet, load as load_safetensors  # noqa: E402
 
@@ -509,6 +510,10 @@ def main():
     ap.add_argument("--input-height", type=int, default=INPUT_HEIGHT,
                     help="model input height (default %(default)s, the seed's; taller inputs give each "
                          "character more rows; the shards must be rendered at it, render_plates.py --height)")
+    ap.add_argument("--resample", choices=preprocess.RESAMPLE_MODES, default="bilinear",
+                    help="how crops are resized to the input: bilinear (two taps, the default) or area (every "
+                         "source pixel weighed by its overlap; exported as platetop.resample); the synthetic "
+                         "shards must be rendered the same way (render_plates.py --resample)")
     ap.add_argument("--contrast", default=None,
                     help="STD,FLOOR: normalise each input crop to mean 0 and standard deviation STD (its own "
                          "taken as at least FLOOR) inside the model (e.g. 0.3,0.04); 'off': never; default: as "
@@ -534,6 +539,7 @@ def main():
                          "checkpoint saved exactly there by an earlier phase gets a fresh "
                          "optimiser, later checkpoints of this phase resume normally")
     a = ap.parse_args()
+    preprocess.RESAMPLE = a.resample
     widths = tuple(int(v) for v in a.widths.split(","))
     if len(widths) != 4 or min(widths) < 4:
         raise SystemExit(f"--widths {a.widths}: four positive widths c0,b1,b2,head")
@@ -608,7 +614,8 @@ def main():
     br_va_imgs, br_va_y = read_split(os.path.join(a.splits, "br_val.csv"), a.br_data)
     br_vx = np.stack([grey_input(im, a.input_width, a.input_height) for im in br_va_imgs])
     log(f"data: synth train {len(sy)}, synth val {len(vy)}, BR train {len(br_tr_y)}, "
-        f"BR val {len(br_va_y)}; widths {widths}, input {a.input_width}x{a.input_height}, device {a.device}, "
+        f"BR val {len(br_va_y)}; widths {widths}, input {a.input_width}x{a.input_height}"
+        f"{' (area-resized)' if a.resample == 'area' else ''}, device {a.device}, "
         f"precision {a.precision}", logf)
     extra, extra_desc = None, ""
     if extra_sets:
@@ -752,7 +759,7 @@ def main():
             ctx = f", context kernel {a.context_kernel}" if a.context_kernel > 1 else ""
             if contrast:
                 ctx += f", contrast-normalised input (std {contrast[0]}, floor {contrast[1]})"
-            desc = (f"platetop latin LPRNet widths {widths}{ctx}, grey {a.input_width}x{a.input_height}; trained on synthetic "
+            desc = (f"platetop latin LPRNet widths {widths}{ctx}, grey {a.input_width}x{a.input_height}{', area-resampled' if a.resample == 'area' else ''}; trained on synthetic "
                     f"plates (render_plates.py, {len(sy)} crops) + real BR train split "
                     f"({len(br_tr_y)} crops, openalpr train-detector br, AGPL-3.0){extra_desc}; step {step}; "
                     f"val exact synth {sa:.3f} BR {ba:.3f}; exported "
@@ -762,7 +769,7 @@ def main():
                 export_lprnet(model, path + ".tmp", name="latin", alphabet=ALPHABET, blank_index=BLANK,
                               in_channels=1, color_order="gray", mean=MEAN, scale=SCALE,
                               description=desc, input_width=a.input_width,
-                              input_height=a.input_height)
+                              input_height=a.input_height, resample=a.resample)
                 os.replace(path + ".tmp", path)
 
             if improved:

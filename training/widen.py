@@ -121,7 +121,8 @@ def main():
                   color_order=meta["platetop.color_order"], mean=float(meta["platetop.mean"]),
                   scale=float(meta["platetop.scale"]), description=desc,
                   input_width=int(meta.get("platetop.input_width", 94)),
-                  input_height=int(meta.get("platetop.input_height", 24)))
+                  input_height=int(meta.get("platetop.input_height", 24)),
+                  resample=meta.get("platetop.resample", "bilinear"))
     print(f"{a.model} {old_widths} -> {a.out} {new_widths}: {model.parameter_count()} parameters")
 
 

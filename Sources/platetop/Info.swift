@@ -18,7 +18,7 @@ struct Info: ParsableCommand {
         Output.line("model: \(path)")
         Output.line("  name: \(i.name)")
         Output.line("  description: \(i.description)")
-        Output.line("  input: \(i.inputWidth)x\(i.inputHeight)x\(i.inputChannels) \(i.colorOrder.rawValue), (x - \(i.mean)) * \(i.scale), \(i.timeSteps) CTC steps")
+        Output.line("  input: \(i.inputWidth)x\(i.inputHeight)x\(i.inputChannels) \(i.colorOrder.rawValue), (x - \(i.mean)) * \(i.scale), \(i.timeSteps) CTC steps, \(i.resampling.rawValue) resize")
         if let c = i.contrast { Output.line("  contrast: each crop to mean 0, deviation \(c.std) (its own at least \(c.floor))") }
         Output.line("  classes: \(i.classCount) (blank \(i.blankIndex)): \(i.alphabet.joined())")
         Output.line("  widths: \(i.layoutDescription), parameters: \(i.parameterCount), MACs per plate: \(i.macsPerImage)")

@@ -185,7 +185,7 @@ struct DetectEvalTests {
         }
         let off = try CLI.platetop(["info", "--model", CLI.tinyModel, "--no-detector"])
         #expect(off.status == 0 && off.stdoutLines.contains("detector: none (--no-detector)"), "\(off.stdoutLines)")
-        #expect(off.stdoutLines.contains("  input: 94x24x1 gray, (x - 127.5) * 0.0078125, 18 CTC steps"), "\(off.stdoutLines)")
+        #expect(off.stdoutLines.contains("  input: 94x24x1 gray, (x - 127.5) * 0.0078125, 18 CTC steps, bilinear resize"), "\(off.stdoutLines)")
         let wrong = try CLI.platetop(["info", "--model", CLI.tinyModel, "--detector", CLI.tinyModel])
         #expect(wrong.status == 1 && wrong.stderr.contains("cannot load detector model") && wrong.stderr.contains("not centernet-tiny"),
                 "stderr: \(wrong.stderr)")

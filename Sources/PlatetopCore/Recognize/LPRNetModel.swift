@@ -31,6 +31,8 @@ public struct ModelInfo: Sendable, Equatable {
     /// `platetop.contrast_floor`), applied to the normalised input plane; nil for the seed and
     /// models trained without it.
     public var contrast: InputContrast? = nil
+    /// How crops are resized to the input (`platetop.resample`; bilinear when the file does not say).
+    public var resampling: Resampling = .bilinear
     public var classCount: Int { alphabet.count }
     /// The widths joined by "/", plus ", context kernel K" for a container wider than 1x1
     /// ("48/96/192/192, context kernel 11"), as `platetop info` and `bench` print them.
@@ -172,6 +174,14 @@ public struct LPRNetModel: Sendable {
             contrast = InputContrast(std: std, floor: floor)
         }
 
+        var resampling = Resampling.bilinear
+        if let name = meta["platetop.resample"] {
+            guard let r = Resampling(rawValue: name) else {
+                throw ModelFileError("model metadata: resample \"\(name)\" (need bilinear or area)")
+            }
+            resampling = r
+        }
+
         var reader = TensorReader(tensors: file.tensors)
         let classes = alphabet.count
         let conv0 = try reader.conv("backbone.0", inC: channels, kh: 3, kw: 3, padH: 0, padW: 0, bn: "backbone.1")
@@ -212,7 +222,7 @@ public struct LPRNetModel: Sendable {
             alphabet: alphabet, blankIndex: blank, inputWidth: width, inputHeight: height, inputChannels: channels,
             colorOrder: order, mean: mean, scale: scale, patterns: patterns, parameterCount: params,
             macsPerImage: macs, widths: [c0, b1, b2, head], timeSteps: geometry.t, contextKernel: contextKernel,
-            contrast: contrast)
+            contrast: contrast, resampling: resampling)
     }
 }
 

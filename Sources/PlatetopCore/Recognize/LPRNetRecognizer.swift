@@ -96,7 +96,8 @@ public final class LPRNetRecognizer: PlateRecognizer {
             let n = min(maxBatch, crops.count - start)
             for i in 0..<n {
                 crops[start + i].writePlanar(width: info.inputWidth, height: info.inputHeight, order: info.colorOrder,
-                                             mean: info.mean, scale: info.scale, into: input + i * inputCount)
+                                             mean: info.mean, scale: info.scale, resampling: info.resampling,
+                                             into: input + i * inputCount)
             }
             forward(planarInput: input, batch: n, into: result)
             for i in 0..<n {
