@@ -33,6 +33,9 @@ def average(paths):
                 or m.get("platetop.input_width") != meta.get("platetop.input_width") \
                 or m.get("platetop.input_height", "24") != meta.get("platetop.input_height", "24"):
             raise SystemExit(f"average: {p} is not the same network as {paths[0]}")
+        if m.get("platetop.resample", "bilinear") != meta.get("platetop.resample", "bilinear"):
+            print(f"average: {p} was trained on {m.get('platetop.resample', 'bilinear')}-resized crops; the mean "
+                  f"keeps the first input's {meta.get('platetop.resample', 'bilinear')} resize")
     return {k: np.mean([t[k] for t, _ in loaded], axis=0).astype(np.float32) for k in first}, meta
 
 
@@ -78,11 +81,6 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     tensors, meta = average(a.models)
-    for p in a.models[1:]:
-        other = load(p)[1].get("platetop.resample", "bilinear")
-        if other != meta.get("platetop.resample", "bilinear"):
-            print(f"average: {p} was trained on {other}-resized crops; the mean keeps the first input's "
-                  f"{meta.get('platetop.resample', 'bilinear')} resize")
     note = f"mean of {len(a.models)} exports ({', '.join(os.path.basename(p) for p in a.models)})"
     if a.bn_recalibrate:
         tensors = recalibrate(tensors, meta, a.bn_recalibrate.split(","), a.batches, a.batch, a.real_frac,

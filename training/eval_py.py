@@ -85,11 +85,12 @@ def model_input(rgb, meta):
     order = meta.get("platetop.color_order", "gray")
     width = int(meta.get("platetop.input_width", 94))
     height = int(meta.get("platetop.input_height", 24))
+    resample = meta.get("platetop.resample", "bilinear")
     if order == "gray":
-        x = grey_input(rgb, width, height, meta.get("platetop.resample", "bilinear"))[None]
+        x = grey_input(rgb, width, height, resample)[None]
     else:
         chans = [rgb[..., c] for c in ((2, 1, 0) if order == "bgr" else (0, 1, 2))]
-        x = np.stack([resize(c, width, height, meta.get("platetop.resample", "bilinear")) for c in chans])
+        x = np.stack([resize(c, width, height, resample) for c in chans])
     return ((x - mean) * scale).astype(np.float32)
 
 

@@ -9,6 +9,14 @@
 public enum ChannelOrder: String, Sendable, Equatable {
     case rgb, bgr, gray
     public var channels: Int { self == .gray ? 1 : 3 }
+    /// Which channel of the grey or RGB source feeds each output plane.
+    var sourceChannels: [Int] {
+        switch self {
+        case .rgb: [0, 1, 2]
+        case .bgr: [2, 1, 0]
+        case .gray: [0]
+        }
+    }
 }
 
 /// How ``PixelImage/writePlanar(width:height:order:mean:scale:resampling:into:)`` resizes: `bilinear`
@@ -55,12 +63,7 @@ extension PixelImage {
         }
         let c = source.channels
         let inW = width, inH = height
-        // Which source channel feeds each output plane.
-        let planeSource: [Int] = switch order {
-        case .rgb: [0, 1, 2]
-        case .bgr: [2, 1, 0]
-        case .gray: [0]
-        }
+        let planeSource = order.sourceChannels
         func taps(_ outSize: Int, _ inSize: Int) -> [(Int, Int, Float)] {
             (0..<outSize).map { o in
                 var s = (Float(o) + 0.5) * Float(inSize) / Float(outSize) - 0.5
@@ -121,11 +124,7 @@ extension PixelImage {
     private func writeAreaPlanar(width outWidth: Int, height outHeight: Int, order: ChannelOrder,
                                  mean: Float, scale: Float, into output: UnsafeMutablePointer<Float>) {
         let c = channels, inW = width, inH = height
-        let planeSource: [Int] = switch order {
-        case .rgb: [0, 1, 2]
-        case .bgr: [2, 1, 0]
-        case .gray: [0]
-        }
+        let planeSource = order.sourceChannels
         let xt = Resampling.areaTaps(outWidth, inW), yt = Resampling.areaTaps(outHeight, inH)
         // Rows first: every source row resampled horizontally (all channels), then each output row
         // sums the weighted rows its taps name, as training/preprocess.py's two matrix products do.
